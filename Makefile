@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine with python3 and make:
+#   make demo   - create .venv, install, run the demo
+#   make test   - create .venv, install, run every test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Two BLAS threads on the 2-core reference machine; see README "BLAS threads".
+export GROUNDUP_NUM_THREADS ?= 2
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,threads]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/autograd_tour.py
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile tests
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check groundup tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
