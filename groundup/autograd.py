@@ -14,7 +14,8 @@ sums the gradients of nodes that are used more than once, and frees the graph af
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from groundup.backend import xp
 

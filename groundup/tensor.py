@@ -9,7 +9,8 @@ maths lives in one place per op (``groundup/functions/*.py``).
 from __future__ import annotations
 
 import builtins
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -78,8 +79,8 @@ def _to_array(data: Any, dtype: _dt.dtype | None) -> Any:
     """Convert Python/NumPy data to a backend array with PyTorch's dtype inference."""
     if isinstance(data, Tensor):
         arr = data.data
-    elif isinstance(data, np.ndarray):
-        arr = data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
         if dtype is None:
             _dt.from_numpy_dtype(arr.dtype)  # rejects complex, object, strings
     else:
@@ -116,7 +117,7 @@ class Tensor:
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data: Any = (), dtype: Any = None, requires_grad: bool = False) -> None:
-        if dtype is None and not isinstance(data, (np.ndarray, Tensor)):
+        if dtype is None and not isinstance(data, (np.ndarray, np.generic, Tensor)):
             dtype = _dt.get_default_dtype()
         self.data = _to_array(data, dtype)
         self.grad = None

@@ -6,7 +6,8 @@ it on float64 inputs, and it raises with the worst mismatch if the two disagree.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

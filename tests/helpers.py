@@ -7,7 +7,8 @@ gradient through both and compares every input's gradient. Without torch install
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest

@@ -101,7 +101,8 @@ class Pow(Function):
     """z = a ** b;  dz/da = b * a**(b-1) (0 where b == 0), dz/db = z * log(a) (0 where a == 0, b >= 0)."""
 
     def forward(ctx, a, b):
-        out = a**b
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            out = a**b
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -304,7 +305,7 @@ class Neg(Function):
 
 
 class Abs(Function):
-    """z = |x|;  dz/dx = sign(x) (0 at 0, as PyTorch)."""
+    """z = |x|;  dz/dx = sign(x) (0 at 0 and at NaN, as PyTorch)."""
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -312,14 +313,15 @@ class Abs(Function):
 
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * xp.sign(x)
+        return g * ((x > 0).astype(g.dtype) - (x < 0))
 
 
 class Exp(Function):
     """z = e**x;  dz/dx = e**x = z, so backward reuses the output."""
 
     def forward(ctx, x):
-        out = xp.exp(x)
+        with np.errstate(over="ignore"):
+            out = xp.exp(x)
         ctx.save_for_backward(out)
         return out
 
@@ -443,7 +445,7 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (0 at 0, as PyTorch)."""
+    """z = max(x, 0);  dz/dx = 0 where x <= 0, else 1 (0 at 0; NaN passes g through, as PyTorch)."""
 
     def forward(ctx, x):
         out = xp.maximum(x, 0)
@@ -452,7 +454,7 @@ class Relu(Function):
 
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        return xp.where(out <= 0, xp.zeros((), dtype=g.dtype), g)
 
 
 class Clamp(Function):
