@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile tests
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) -m benchmarks.run_all
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check groundup tests benchmarks examples

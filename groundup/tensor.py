@@ -836,6 +836,29 @@ class Tensor:
     def index_select(self, dim: builtins.int, index: Tensor) -> Tensor:
         return _mv.index_select(self, dim, index)
 
+    def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
+        return _mv.narrow(self, dim, start, length)
+
+    def select(self, dim: builtins.int, index: builtins.int) -> Tensor:
+        return _mv.select(self, dim, index)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _mv.movedim(self, source, destination)
+
+    def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
+        return _mv.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def scatter(self, dim: builtins.int, index: Tensor, src: Any) -> Tensor:
+        return _mv.scatter(self, dim, index, src)
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        return _mv.masked_select(self, mask)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return _red.count_nonzero(self, dim)
+
     # linear algebra (groundup/functions/linalg.py)
     def matmul(self, other: Tensor) -> Tensor:
         return _la.matmul(self, other)
@@ -872,7 +895,7 @@ def _format(t: Tensor) -> str:
     else:
         opts = dict(separator=", ", prefix=prefix, threshold=1000, edgeitems=3, max_line_width=80)
         if a.dtype.kind == "f":
-            finite = a[np.isfinite(a)] if a.size else a
+            finite = (a[np.isfinite(a)] if a.size else a).astype(np.float64)
             integral = finite.size == 0 or builtins.bool(np.all(finite == np.round(finite)))
             big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4 and not integral))
             fmode = "maxprec" if integral and not big else "fixed"
