@@ -4,7 +4,6 @@ The public surface mirrors PyTorch's: ``groundup.tensor``, ``Tensor`` methods, `
 creation and math functions at the top level, ``groundup.nn.functional`` for activations.
 """
 
-from groundup import dtype as _dtype_module
 from groundup import tensor as _tensor_module  # first: the function modules import Tensor from it
 from groundup.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from groundup.backend import (
@@ -42,7 +41,7 @@ from groundup.creation import (
     zeros,
     zeros_like,
 )
-from groundup.dtype import (
+from groundup.dtypes import (
     bool,
     double,
     dtype,
@@ -62,6 +61,7 @@ from groundup.dtype import (
     short,
     uint8,
 )
+from groundup.functions.activation import *  # noqa: F403
 from groundup.functions.elementwise import *  # noqa: F403
 from groundup.functions.linalg import *  # noqa: F403
 from groundup.functions.movement import *  # noqa: F403
@@ -71,4 +71,6 @@ from groundup.tensor import Size, Tensor, device
 
 __version__ = "0.1.0"
 
-del _dtype_module, _tensor_module
+from groundup import nn, testing  # noqa: E402
+
+del _tensor_module

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup import dtype as _dt
+from groundup import dtypes as _dt
 from groundup.backend import Generator, rng, xp
 from groundup.functions.common import size_arg
 from groundup.tensor import Tensor

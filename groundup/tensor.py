@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from groundup import autograd
-from groundup import dtype as _dt
+from groundup import dtypes as _dt
 from groundup.backend import xp
 
 

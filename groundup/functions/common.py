@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup import dtype as _dt
+from groundup import dtypes as _dt
 from groundup.backend import xp
 from groundup.tensor import Tensor
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from groundup import autograd
-from groundup import dtype as _dt
+from groundup import dtypes as _dt
 from groundup.autograd import Function, unbroadcast
 from groundup.backend import xp
 from groundup.functions.common import check_broadcast, describe, promote

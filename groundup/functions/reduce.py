@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup import dtype as _dt
+from groundup import dtypes as _dt
 from groundup.autograd import Function
 from groundup.backend import xp
 from groundup.functions.common import canonical_dim, canonical_dims, cast_to, describe, ensure_tensor
