@@ -173,14 +173,16 @@ class Function:
         ctx = cls.__new__(cls)
         ctx.needs_input_grad = needs = tuple(t.requires_grad for t in inputs)
         out = ctx.forward(*[t.data for t in inputs], **kwargs)
+        if type(out) is not xp.ndarray:  # NumPy returns scalars for 0-d results
+            out = xp.asarray(out)
         result = Tensor.__new__(Tensor)
         result.data = out
         result.grad = None
-        result._version = 0
+        result._vc = _version_counter(out, inputs)
         result._hooks = None
         if _grad_enabled and True in needs:
             ctx.parents = inputs
-            ctx._versions = tuple(t._version for t in inputs)
+            ctx._versions = tuple(t._vc[0] for t in inputs)
             result.requires_grad = True
             result._ctx = ctx
             if not out.dtype.kind == "f":
@@ -189,6 +191,22 @@ class Function:
             result.requires_grad = False
             result._ctx = None
         return result
+
+
+def _version_counter(out: Any, inputs: tuple) -> list[int]:
+    """A view of an input's memory shares that input's version counter; anything else gets a new one.
+
+    NumPy points every view's ``base`` at the array that owns the memory, so a view is recognised
+    by comparing owners. Sharing the counter makes an in-place write through a view visible to
+    backward, as PyTorch's shared version counters do.
+    """
+    owner = getattr(out, "base", None)
+    if owner is not None:
+        for t in inputs:
+            d = t.data
+            if d is owner or d.base is owner:
+                return t._vc
+    return [0]
 
 
 def _freed_message(ctx: Function) -> str:
@@ -235,10 +253,9 @@ def backward(root: Tensor, grad: Any, retain_graph: bool = False, exclusive: boo
     ("exclusive"): only then may it be summed into in place or handed to a leaf without a copy, so
     that no ``.grad`` ever aliases another array or the caller's upstream gradient.
     """
-    from groundup.tensor import Tensor
-
     order = _topological_order(root)
     grads: dict[int, tuple[Any, bool]] = {id(root): (grad, exclusive)}
+    leaves: dict[int, Tensor] = {}
     if root._ctx is None:  # backward on a leaf
         _accumulate_leaf(root, grad, exclusive)
         return
@@ -256,7 +273,7 @@ def backward(root: Tensor, grad: Any, retain_graph: bool = False, exclusive: boo
             continue
         parents = ctx.parents
         for p, v in zip(parents, ctx._versions):
-            if p._version != v:
+            if p._vc[0] != v:
                 raise RuntimeError(
                     f"{ctx.name}: one of its inputs (shape {tuple(p.shape)}, {p.dtype}) was modified "
                     f"in place after the op was recorded (version {v} -> {p._version}); backward "
@@ -273,6 +290,8 @@ def backward(root: Tensor, grad: Any, retain_graph: bool = False, exclusive: boo
         for p, gi in zip(parents, in_grads):
             if gi is None or not p.requires_grad:
                 continue
+            if type(gi) is not xp.ndarray:
+                gi = xp.asarray(gi)
             if gi.shape != p.data.shape:
                 raise RuntimeError(
                     f"{ctx.name}.backward returned a gradient of shape {gi.shape} for an input of "
@@ -283,18 +302,21 @@ def backward(root: Tensor, grad: Any, retain_graph: bool = False, exclusive: boo
             excl = gi.base is None and id(gi) not in seen and (gi is not g or g_excl)
             seen.append(id(gi))
             if p._ctx is None:
-                _accumulate_leaf(p, gi, excl)
-                continue
+                leaves[id(p)] = p
             old = grads.get(id(p))
             if old is None:
                 grads[id(p)] = (gi, excl)
             elif old[1]:
                 old[0].__iadd__(gi)
             else:
-                grads[id(p)] = (old[0] + gi, True)
+                total = old[0] + gi
+                grads[id(p)] = (total if type(total) is xp.ndarray else xp.asarray(total), True)
         if not retain_graph:
             _free(ctx)
-    del Tensor
+    # leaves last: their hooks see the total gradient once, as in PyTorch
+    for key, t in leaves.items():
+        g, excl = grads.pop(key)
+        _accumulate_leaf(t, g, excl)
 
 
 def _free(ctx: Function) -> None:

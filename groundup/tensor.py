@@ -113,7 +113,7 @@ class Tensor:
     floating tensors (``float32`` unless ``dtype`` is given).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_vc", "_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data: Any = (), dtype: Any = None, requires_grad: bool = False) -> None:
@@ -122,7 +122,7 @@ class Tensor:
         self.data = _to_array(data, dtype)
         self.grad = None
         self._ctx = None
-        self._version = 0
+        self._vc = [0]
         self._hooks = None
         self.requires_grad = False
         if requires_grad:
@@ -131,12 +131,14 @@ class Tensor:
     @staticmethod
     def _wrap(array: Any, requires_grad: bool = False) -> Tensor:
         """Wrap a backend array without copying (internal fast path)."""
+        if type(array) is not xp.ndarray:  # NumPy returns scalars for 0-d results
+            array = xp.asarray(array)
         t = Tensor.__new__(Tensor)
         t.data = array
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = None
-        t._version = 0
+        t._vc = [0]
         t._hooks = None
         return t
 
@@ -156,6 +158,18 @@ class Tensor:
     @property
     def device(self) -> device:
         return _CPU
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (shared with its views, as in PyTorch).
+
+        Recorded ops remember their inputs' versions; backward refuses to run if one changed.
+        """
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._vc[0] = value
 
     @property
     def is_leaf(self) -> bool:
@@ -239,8 +253,10 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data (and version counter), cut off from the graph."""
+        t = Tensor._wrap(self.data)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -389,7 +405,7 @@ class Tensor:
                 f"{getattr(value, 'dtype', type(value).__name__)} into a tensor of shape "
                 f"{tuple(self.shape)} and dtype {self.dtype}: {e}"
             ) from None
-        self._version += 1
+        self._vc[0] += 1
         return self
 
     def _operand(self, other: Any) -> Any:

@@ -278,3 +278,55 @@ def test_accumulation_matches_torch():
         f(x).backward(gu.tensor([1.0, 2.0, 3.0], dtype=gu.float64))
         f(tx).backward(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_leaf_hook_runs_once_on_the_total_gradient():
+    x = leaf([1.0])
+    calls = []
+
+    def hook(g):
+        calls.append(g.item())
+        return gu.ones(1, dtype=gu.float64)
+
+    x.register_hook(hook)
+    (x * 2.0 + x * 3.0).backward(gu.ones(1, dtype=gu.float64))
+    assert calls == [5.0] and x.grad.item() == 1.0
+
+
+@requires_torch
+def test_leaf_hook_replacing_gradient_matches_torch():
+    xv = np.array([1.0, -2.0])
+    x, tx = leaf(xv), torch.tensor(xv, requires_grad=True)
+    x.register_hook(lambda g: g * g)
+    tx.register_hook(lambda g: g * g)
+    (x * 2.0 + x.exp()).backward(gu.ones(2, dtype=gu.float64))
+    (tx * 2.0 + tx.exp()).backward(torch.ones(2, dtype=torch.float64))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("make_view", [
+    lambda x: x.reshape(2),
+    lambda x: x.T,
+    lambda x: x[0],
+    lambda x: x.unsqueeze(0),
+    lambda x: x.split(1)[0],
+    lambda x: x.detach(),
+])
+def test_inplace_write_through_a_view_is_detected(make_view):
+    w = leaf([[3.0, 4.0]])
+    with gu.no_grad():
+        x = gu.tensor([[1.0, 2.0]], dtype=gu.float64)
+    v = make_view(x)
+    z = w * x  # saves x for backward
+    v.mul_(10.0)  # writes x's memory through the view
+    with pytest.raises(RuntimeError, match="modified in place"):
+        z.backward(gu.ones(1, 2, dtype=gu.float64))
+
+
+def test_view_of_a_tensor_shares_its_version_counter():
+    x = gu.zeros(4)
+    v = x[1:3]
+    v.add_(1.0)
+    assert x._version == 1 and x.tolist() == [0.0, 1.0, 1.0, 0.0]
+    y = gu.zeros(4) + 1.0  # a fresh result does not share
+    assert y._version == 0

@@ -595,10 +595,14 @@ def _pieces(input: Tensor, keys: list[tuple]) -> tuple[Tensor, ...]:
     """Views ``input[key]`` for non-overlapping basic ``keys``, sharing one backward buffer."""
     data = input.data
     if not (input.requires_grad and autograd.is_grad_enabled()):
-        return tuple(Tensor._wrap(data[k]) for k in keys)
-    state = _SplitState(data.shape, data.dtype)
-    token = SplitRoot.apply(input, state=state)
-    return tuple(SplitPiece.apply(token, state=state, key=k, view=data[k]) for k in keys)
+        pieces = tuple(Tensor._wrap(data[k]) for k in keys)
+    else:
+        state = _SplitState(data.shape, data.dtype)
+        token = SplitRoot.apply(input, state=state)
+        pieces = tuple(SplitPiece.apply(token, state=state, key=k, view=data[k]) for k in keys)
+    for piece in pieces:  # views: an in-place write to a piece is a write to input
+        piece._vc = input._vc
+    return pieces
 
 
 def _split_keys(d: int, sizes: Sequence[int]) -> list[tuple]:
