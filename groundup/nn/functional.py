@@ -154,3 +154,11 @@ __all__ = [
     "softsign", "hardtanh", "hardsigmoid", "hardswish", "sigmoid", "logsigmoid", "tanh",
     "softmax", "log_softmax", "softmin", "linear", "pad",
 ]
+
+# Losses, normalization, dropout, embeddings and distances live in their own function files;
+# each lists its public names in ``__all__`` and appears here under PyTorch's F names.
+from groundup.functions.distance import *  # noqa: E402, F403
+from groundup.functions.dropout import *  # noqa: E402, F403
+from groundup.functions.embedding import *  # noqa: E402, F403
+from groundup.functions.loss import *  # noqa: E402, F403
+from groundup.functions.normalization import *  # noqa: E402, F403
