@@ -225,13 +225,19 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     reversing the list gives an order where every tensor comes before the tensors it was made from.
     """
     order: list[Tensor] = []
-    visited: set[int] = {id(root)}
+    visited: set[int] = set()
     stack = [(root, False)]
     while stack:
         t, expanded = stack.pop()
         if expanded:
             order.append(t)
             continue
+        # mark a node when it is expanded, not when it is pushed: a node pushed early (say as a
+        # direct input of root) but also reachable through a longer path must be finished on
+        # that longer path, after the consumers on it, or its gradient would be incomplete
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
         stack.append((t, True))
         ctx = t._ctx
         if ctx is not None:
@@ -241,7 +247,6 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 raise RuntimeError(_freed_message(ctx)) from None
             for p in parents:
                 if p._ctx is not None and id(p) not in visited:
-                    visited.add(id(p))
                     stack.append((p, False))
     return order
 

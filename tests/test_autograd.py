@@ -330,3 +330,20 @@ def test_view_of_a_tensor_shares_its_version_counter():
     assert x._version == 1 and x.tolist() == [0.0, 1.0, 1.0, 0.0]
     y = gu.zeros(4) + 1.0  # a fresh result does not share
     assert y._version == 0
+
+
+@pytest.mark.parametrize("build", [
+    lambda h: h + h.exp(),  # the shared node is a direct input of root and also reached through exp
+    lambda h: h.exp() + h,
+    lambda h: (h * 3.0 + h.sin()) * h,
+    lambda h: h + (h + (h + h.exp()).tanh()),
+])
+def test_shared_node_gets_all_contributions_before_its_backward(build):
+    xv = np.array([0.3, -0.7])
+    x = leaf(xv)
+    build(x * 2.0).backward(gu.ones(2, dtype=gu.float64))
+    assert gu.testing.gradcheck(lambda t: build(t * 2.0), leaf(xv))
+    if torch is not None:
+        tx = torch.tensor(xv, requires_grad=True)
+        build(tx * 2.0).backward(torch.ones(2, dtype=torch.float64))
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)

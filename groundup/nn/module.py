@@ -318,8 +318,9 @@ class Module:
         """Set training mode (dropout active, batch norm uses batch statistics) here and below."""
         if not isinstance(mode, bool):
             raise ValueError(f"train: training mode is expected to be a bool, got {type(mode).__name__}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():  # through each child's own train(), which may be overridden
+            child.train(mode)
         return self
 
     def eval(self) -> Module:

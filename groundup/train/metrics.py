@@ -1,0 +1,182 @@
+"""Classification metrics: accuracy, top-k accuracy, confusion matrix, precision/recall/F1.
+
+Every function takes groundup Tensors or NumPy arrays (Tensors are read without tracking
+gradients) and returns Python floats or NumPy arrays, with scikit-learn's conventions: rows of the
+confusion matrix are true classes, columns predicted ones, and a ratio whose denominator is zero
+(a class never predicted, or never present) counts as 0.
+
+``Mean`` and ``Accuracy`` accumulate over batches, so an epoch's value is exact however the data is
+split: the Trainer uses ``Mean`` to average losses and metrics weighted by batch size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from groundup.tensor import Tensor
+
+__all__ = [
+    "accuracy",
+    "top_k_accuracy",
+    "confusion_matrix",
+    "precision_recall_f1",
+    "Mean",
+    "Accuracy",
+]
+
+
+def _np(x: Any) -> np.ndarray:
+    """A NumPy view of a Tensor or array-like (no gradient tracking, no copy when avoidable)."""
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+def _labels(output: Any, threshold: float = 0.0) -> np.ndarray:
+    """Predicted class labels from scores.
+
+    * ``(N, C)`` with ``C > 1``: the argmax over classes (logits or probabilities alike).
+    * floating ``(N,)`` or ``(N, 1)``: a binary score, class 1 where ``score > threshold`` (the default
+      0 suits logits; pass 0.5 for probabilities).
+    * integer or bool ``(N,)``: already labels, returned as they are.
+    """
+    out = _np(output)
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out.argmax(axis=1)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if out.ndim != 1:
+        raise ValueError(f"expected scores of shape (N, C), (N,) or (N, 1), got {out.shape}")
+    if out.dtype.kind == "f":
+        return (out > threshold).astype(np.int64)
+    return out.astype(np.int64)
+
+
+def _targets(target: Any, n: int) -> np.ndarray:
+    t = _np(target)
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if t.ndim != 1 or t.shape[0] != n:
+        raise ValueError(f"target must have shape ({n},) to match the {n} predictions, got {t.shape}")
+    if n == 0:
+        raise ValueError("cannot compute a metric over zero samples")
+    if t.dtype.kind == "f":  # binary targets stored as 0.0/1.0 for BCE losses
+        if not np.all(t == np.round(t)):
+            raise ValueError("target holds non-integer values; expected class labels")
+    return t.astype(np.int64)
+
+
+def accuracy(output: Any, target: Any, threshold: float = 0.0) -> float:
+    """Fraction of samples whose predicted class equals the target.
+
+    ``output`` is ``(N, C)`` scores (argmax), a binary ``(N,)``/``(N, 1)`` score (class 1 where
+    ``score > threshold``; 0 for logits, 0.5 for probabilities), or integer labels.
+    """
+    pred = _labels(output, threshold)
+    return float(np.mean(pred == _targets(target, len(pred))))
+
+
+def top_k_accuracy(output: Any, target: Any, k: int = 5) -> float:
+    """Fraction of samples whose target class is among the ``k`` highest scores of ``(N, C)`` output.
+
+    A sample counts as a hit when fewer than ``k`` classes score strictly higher than its target
+    (so a tie at the k-th place counts in the sample's favour).
+    """
+    out = _np(output)
+    if out.ndim != 2:
+        raise ValueError(f"top_k_accuracy: output must have shape (N, C), got {out.shape}")
+    if not 1 <= k <= out.shape[1]:
+        raise ValueError(f"top_k_accuracy: k must be in [1, {out.shape[1]}] for {out.shape[1]} classes, got {k}")
+    t = _targets(target, out.shape[0])
+    target_score = out[np.arange(len(t)), t][:, None]
+    higher = (out > target_score).sum(axis=1)
+    return float(np.mean(higher < k))
+
+
+def confusion_matrix(pred: Any, target: Any, num_classes: int | None = None) -> np.ndarray:
+    """``(num_classes, num_classes)`` int64 counts: entry ``[i, j]`` is how many samples of true class
+    ``i`` were predicted as ``j`` (scikit-learn's layout). ``pred`` may be labels or ``(N, C)`` scores.
+    """
+    p = _labels(pred)
+    t = _targets(target, len(p))
+    if num_classes is None:
+        num_classes = int(max(p.max(), t.max())) + 1
+    if min(p.min(), t.min()) < 0 or max(p.max(), t.max()) >= num_classes:
+        raise ValueError(f"confusion_matrix: labels must lie in [0, {num_classes}), got values outside it")
+    counts = np.bincount(t * num_classes + p, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` with 0 where ``den`` is 0 (scikit-learn's ``zero_division=0``)."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+
+
+def precision_recall_f1(
+    pred: Any, target: Any, num_classes: int | None = None, average: str | None = "macro"
+) -> tuple[Any, Any, Any]:
+    """``(precision, recall, f1)`` from the confusion matrix.
+
+    Per class c: precision = TP/(TP+FP), recall = TP/(TP+FN), F1 = 2TP/(2TP+FP+FN).
+    ``average``: ``None`` returns per-class arrays; ``'macro'`` the plain mean over classes;
+    ``'weighted'`` the mean weighted by each class's support (true count); ``'micro'`` pools the
+    counts of all classes first (for single-label data all three then equal accuracy).
+    """
+    if average not in (None, "macro", "micro", "weighted"):
+        raise ValueError(f"average must be None, 'macro', 'micro' or 'weighted', got {average!r}")
+    cm = confusion_matrix(pred, target, num_classes)
+    tp = np.diag(cm)
+    pred_sum, true_sum = cm.sum(axis=0), cm.sum(axis=1)
+    if average == "micro":
+        tp, pred_sum, true_sum = tp.sum(), pred_sum.sum(), true_sum.sum()
+    precision = _divide(tp, pred_sum)
+    recall = _divide(tp, true_sum)
+    f1 = _divide(2 * tp, pred_sum + true_sum)
+    if average is None:
+        return precision, recall, f1
+    if average == "micro":
+        return float(precision), float(recall), float(f1)
+    weights = true_sum if average == "weighted" else np.ones_like(true_sum)
+    if weights.sum() == 0:
+        return 0.0, 0.0, 0.0
+    return tuple(float(np.average(m, weights=weights)) for m in (precision, recall, f1))
+
+
+class Mean:
+    """A running weighted mean: ``update(value, weight)`` per batch, ``compute()`` at the end."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.total, self.weight = 0.0, 0.0
+
+    def update(self, value: Any, weight: float = 1.0) -> None:
+        value = float(_np(value)) if isinstance(value, (Tensor, np.ndarray)) else float(value)
+        self.total += value * weight
+        self.weight += weight
+
+    def compute(self) -> float:
+        """The weighted mean so far (NaN before any update)."""
+        return self.total / self.weight if self.weight else float("nan")
+
+
+class Accuracy:
+    """Accuracy accumulated over batches: exact counts, so uneven last batches do not bias it."""
+
+    def __init__(self, threshold: float = 0.0) -> None:
+        self.threshold = threshold
+        self.reset()
+
+    def reset(self) -> None:
+        self.correct, self.count = 0, 0
+
+    def update(self, output: Any, target: Any) -> None:
+        pred = _labels(output, self.threshold)
+        self.correct += int(np.sum(pred == _targets(target, len(pred))))
+        self.count += len(pred)
+
+    def compute(self) -> float:
+        """Correct / seen so far (NaN before any update)."""
+        return self.correct / self.count if self.count else float("nan")
