@@ -71,7 +71,7 @@ from groundup.tensor import Size, Tensor, device
 
 __version__ = "0.1.0"
 
-from groundup import nn, serialization, testing  # noqa: E402
+from groundup import nn, optim, serialization, testing  # noqa: E402
 from groundup.serialization import load, save  # noqa: E402
 
 del _tensor_module

@@ -307,6 +307,83 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(x, w) if bias is None else Linear.apply(x, w, bias)
 
 
+# ---------------------------------------------------------------------------------- bilinear
+class Bilinear(Function):
+    """z_no = Σ_ij x1_ni W_oij x2_nj (+ b_o);  dz/dx1 = Σ_oj g_no x2_nj W_oij,
+    dz/dx2 = Σ_oi g_no x1_ni W_oij, dz/dW_oij = Σ_n g_no x1_ni x2_nj, dz/db = Σ_n g_no.
+
+    Each term is one GEMM over a flattened product axis: the forward contracts x1 with W laid out
+    (I, O·J) and then each row's (O, J) block with x2_n; backward forms the outer products
+    g ⊗ x2 (N, O·J) and g ⊗ x1 (N, O·I) once and multiplies them by W or by the other input.
+    """
+
+    def forward(ctx, x1, x2, w, b=None):
+        (n, i), j, o = x1.shape, x2.shape[1], w.shape[0]
+        w_ioj = w.transpose(1, 0, 2).reshape(i, o * j)  # (I, O*J), a copy
+        t = (x1 @ w_ioj).reshape(n, o, j)  # (N, O, J): x1 contracted with W
+        out = xp.matmul(t, x2[:, :, None])[:, :, 0]  # (N, O)
+        if b is not None:
+            out += b
+        ctx.save_for_backward(x1, x2, w, w_ioj)
+        return out
+
+    def backward(ctx, g):
+        x1, x2, w, w_ioj = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        (n, i), j, o = x1.shape, x2.shape[1], w.shape[0]
+        g1 = g2 = gw = None
+        if needs[0]:
+            gx2 = (g[:, :, None] * x2[:, None, :]).reshape(n, o * j)  # (N, O*J)
+            g1 = gx2 @ w_ioj.T  # (N, I)
+        if needs[1] or needs[2]:
+            gx1 = (g[:, :, None] * x1[:, None, :]).reshape(n, o * i)  # (N, O*I)
+            if needs[1]:
+                g2 = gx1 @ w.reshape(o * i, j)  # (N, J)
+            if needs[2]:
+                gw = (gx1.T @ x2).reshape(o, i, j)  # (O, I, J)
+        if len(needs) == 3:
+            return g1, g2, gw
+        return g1, g2, gw, (g.sum(axis=0) if needs[3] else None)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_o = x1ᵀ W_o x2 + b_o`` for inputs (*, in1) and (*, in2) and weight (out, in1, in2).
+
+    The leading dimensions of the two inputs must be equal (no broadcasting, as PyTorch); they are
+    flattened into rows so the whole batch is a few GEMMs (see :class:`Bilinear`).
+    """
+    op = "bilinear()"
+    x1, x2 = _operands(input1, input2, op)
+    w = ensure_tensor(weight, op)
+    tensors = [x1, x2, w] + ([ensure_tensor(bias, op)] if bias is not None else [])
+    if any(t.data.dtype != x1.data.dtype for t in tensors):
+        raise RuntimeError(f"{op}: expected all arguments to have the same dtype, got {describe(*tensors)}")
+    if x1.data.dtype.kind != "f":
+        raise TypeError(f"{op}: expected floating-point tensors, got {describe(*tensors)}")
+    if w.ndim != 3:
+        raise RuntimeError(f"{op}: weight must be 3-D (out_features, in1_features, in2_features), got {tuple(w.shape)}")
+    if x1.ndim != x2.ndim:
+        raise RuntimeError(f"{op}: input dimensions do not match: got {x1.ndim} and {x2.ndim}")
+    if x1.ndim == 0:
+        raise RuntimeError(f"{op}: inputs must have at least 1 dimension, got 0-d tensors")
+    s1, s2 = tuple(x1.data.shape), tuple(x2.data.shape)
+    if s1[:-1] != s2[:-1]:
+        raise RuntimeError(f"{op}: input batch dimensions do not match: got {s1[:-1]} and {s2[:-1]} (shapes {s1} and {s2})")
+    o, i, j = w.data.shape
+    if s1[-1] != i:
+        raise RuntimeError(f"{op}: input1 size does not match weight size: got {s1[-1]} but expected {i} (weight {tuple(w.shape)})")
+    if s2[-1] != j:
+        raise RuntimeError(f"{op}: input2 size does not match weight size: got {s2[-1]} but expected {j} (weight {tuple(w.shape)})")
+    if bias is not None and tuple(tensors[3].data.shape) != (o,):
+        raise RuntimeError(f"{op}: bias must have shape ({o},) to match weight {tuple(w.shape)}, got {tuple(tensors[3].shape)}")
+    lead = s1[:-1]
+    if len(lead) != 1:
+        rows = math.prod(lead)
+        x1, x2 = x1.reshape(rows, i), x2.reshape(rows, j)
+    out = Bilinear.apply(x1, x2, w, *tensors[3:])
+    return out if len(lead) == 1 else out.reshape(*lead, o)
+
+
 # ------------------------------------------------------------------------------------ einsum
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # torch's label order: A-Z, then a-z
 
@@ -539,4 +616,4 @@ def einsum(equation: str | Any, *operands: Any) -> Tensor:
     return Einsum.apply(*tensors, ins=ins, out=out, sizes=sizes)
 
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "ger", "einsum"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "ger", "einsum", "bilinear"]

@@ -153,6 +153,7 @@ __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
     "softsign", "hardtanh", "hardsigmoid", "hardswish", "sigmoid", "logsigmoid", "tanh",
     "softmax", "log_softmax", "softmin", "linear", "pad",
+    "bilinear",
 ]
 
 # Losses, normalization, dropout, embeddings and distances live in their own function files;
@@ -160,5 +161,6 @@ __all__ = [
 from groundup.functions.distance import *  # noqa: E402, F403
 from groundup.functions.dropout import *  # noqa: E402, F403
 from groundup.functions.embedding import *  # noqa: E402, F403
+from groundup.functions.linalg import bilinear  # noqa: E402
 from groundup.functions.loss import *  # noqa: E402, F403
 from groundup.functions.normalization import *  # noqa: E402, F403

@@ -164,8 +164,10 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, dirpath: str | os.PathLike, monitor: str = "val_loss", mode: str = "min",
-                 save_last: bool = True, save_best: bool = True, verbose: bool = False) -> None:
+                 save_last: bool = True, save_best: bool = True, verbose: bool = False,
+                 extra: Any = None) -> None:
         self.dirpath = Path(dirpath)
+        self.extra = extra  # stored in every checkpoint (e.g. the recipe that made the run)
         self.tracker = _Monitor("ModelCheckpoint", monitor, mode)
         self.save_last, self.save_best, self.verbose = save_last, save_best, verbose
         self.last_path: str | None = None
@@ -179,7 +181,7 @@ class ModelCheckpoint(Callback):
         self.tracker.reset()
 
     def _save(self, trainer: Trainer, name: str) -> str:
-        path = trainer.save_checkpoint(self.dirpath / name)
+        path = trainer.save_checkpoint(self.dirpath / name, extra=self.extra)
         if self.verbose:
             print(f"ModelCheckpoint: saved {path}", flush=True)
         return path

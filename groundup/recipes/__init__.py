@@ -1,0 +1,96 @@
+"""Recipes: named, complete training set-ups as dataclass configs (``groundup recipes`` lists them).
+
+A :class:`Recipe` says which data, model, loss, optimizer and schedule to use; :mod:`.run` turns
+it into objects and trains it with the :class:`~groundup.train.Trainer`. Command-line flags
+(``--epochs``, ``--lr``, …) override fields with :meth:`Recipe.replace`, so every run is fully
+described by a recipe, which is stored inside its checkpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One training set-up. Every field has a plain value so the whole recipe fits in a checkpoint."""
+
+    name: str
+    description: str
+    data: str  # linear | xor | moons | digits | mnist | fashion | mnist1d
+    model: str  # perceptron | logistic | softmax | mlp
+    hidden: tuple[int, ...] = ()
+    activation: str = "relu"
+    dropout: float = 0.0
+    batch_norm: bool = False
+    epochs: int = 10
+    steps: int | None = None  # train for this many optimizer steps instead of whole epochs
+    batch_size: int = 128
+    optimizer: str = "sgd"  # sgd | adam | adamw | rmsprop | adagrad | nadam
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "none"  # none | step | cosine | onecycle | exponential
+    seed: int = 0
+    target: float | None = None  # the test accuracy this recipe is expected to reach
+    extra: dict = field(default_factory=dict)
+
+    def replace(self, **changes: object) -> Recipe:
+        """A copy with some fields changed; unknown field names are an error."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"Recipe.replace: unknown field(s) {unknown}; fields are {sorted(known)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Recipe:
+        d = dict(d)
+        d["hidden"] = tuple(d.get("hidden", ()))
+        return cls(**d)
+
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in [
+        Recipe("perceptron-linear", "Rosenblatt's perceptron rule on linearly separable 2-D points",
+               data="linear", model="perceptron", epochs=100, lr=1.0, target=1.0),
+        Recipe("xor-mlp", "a 2-8-2 tanh MLP solves noisy XOR (which no perceptron can)",
+               data="xor", model="mlp", hidden=(8,), activation="tanh", epochs=40, batch_size=20,
+               optimizer="adam", lr=0.03, target=0.95),
+        Recipe("moons-mlp", "micrograd's demo: a 2-16-16-2 MLP fits two moons perfectly",
+               data="moons", model="mlp", hidden=(16, 16), activation="relu", epochs=40,
+               batch_size=10, optimizer="adam", lr=0.02, target=1.0),
+        Recipe("digits-softmax", "softmax regression on scikit-learn's 8x8 digits",
+               data="digits", model="softmax", epochs=60, batch_size=64, lr=0.1, target=0.93),
+        Recipe("mnist-softmax", "softmax (multinomial logistic) regression on MNIST",
+               data="mnist", model="softmax", epochs=10, batch_size=128, lr=0.1, momentum=0.9,
+               schedule="cosine", target=0.92),
+        Recipe("mnist-mlp", "an MLP 784-512-256-10 with dropout, SGD momentum and a 1cycle schedule",
+               data="mnist", model="mlp", hidden=(512, 256), dropout=0.2, epochs=12,
+               batch_size=128, lr=0.1, momentum=0.9, schedule="onecycle", target=0.982),
+        Recipe("mnist1d-mlp", "the MNIST-1D paper's MLP recipe: Adam 1e-2, batch 100, 6000 steps",
+               data="mnist1d", model="mlp", hidden=(100, 100), epochs=150, steps=6000,
+               batch_size=100, optimizer="adam", lr=1e-2, target=0.65),
+        Recipe("fashion-mlp", "an MLP 784-512-256-10 with dropout on Fashion-MNIST",
+               data="fashion", model="mlp", hidden=(512, 256), dropout=0.2, epochs=15,
+               batch_size=128, lr=0.1, momentum=0.9, schedule="onecycle", target=0.88),
+    ]
+}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``; an unknown name lists the known ones."""
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise KeyError(f"unknown recipe {name!r}; known recipes: {', '.join(RECIPES)}") from None
+
+
+__all__ = ["RECIPES", "Recipe", "get_recipe"]

@@ -1,0 +1,239 @@
+"""Turn a :class:`~groundup.recipes.Recipe` into data, model, optimizer and schedule, and run it.
+
+``train(recipe, out_dir)`` trains with the :class:`~groundup.train.Trainer`, writes checkpoints
+(``last.safetensors``, ``best.safetensors``), the history (CSV and JSON), plots and a
+``results.json`` into ``out_dir``, and returns the results. ``evaluate(checkpoint)`` rebuilds the
+run from the recipe stored in the checkpoint and measures it on the test split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import groundup as gu
+import groundup.nn.functional as F
+from groundup import datasets, nn, optim
+from groundup.models import MLP, LogisticRegression, Perceptron, SoftmaxRegression
+from groundup.recipes import Recipe
+from groundup.train import CSVLogger, JSONLogger, ModelCheckpoint, Trainer, load_checkpoint, metrics
+from groundup.utils.data import DataLoader, TensorDataset
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+@dataclass
+class Data:
+    """The splits of a recipe's data as tensors, plus what the model needs to know about them."""
+
+    x_train: gu.Tensor
+    y_train: gu.Tensor
+    x_val: gu.Tensor | None
+    y_val: gu.Tensor | None
+    x_test: gu.Tensor
+    y_test: gu.Tensor
+    num_classes: int
+    image_shape: tuple[int, int] | None = None
+    test_is_train: bool = False  # toy problems are judged on the points they were fitted to
+
+    @property
+    def in_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def _images(x: gu.Tensor) -> gu.Tensor:
+    """uint8 (N, H, W) images → float32 (N, H*W), scaled to [0, 1] and standardised."""
+    flat = x.reshape(x.shape[0], -1).float() / 255.0  # (N, 784)
+    return (flat - MNIST_MEAN) / MNIST_STD
+
+
+def load_data(r: Recipe) -> Data:
+    """Load (or generate) the recipe's data set, split into train / validation / test tensors."""
+    seed = r.seed
+    if r.data in ("linear", "xor", "moons"):
+        if r.data == "linear":
+            x, y = datasets.linearly_separable(200, margin=0.1, generator=seed)
+        elif r.data == "xor":
+            x, y = datasets.xor(200, noise=0.15, generator=seed)
+        else:
+            x, y = datasets.moons(100, noise=0.1, generator=seed)
+        return Data(x, y, None, None, x, y, num_classes=2, test_is_train=True)
+    if r.data == "digits":
+        x, y = datasets.digits()
+        perm = gu.randperm(x.shape[0], generator=gu.Generator().manual_seed(seed))
+        x, y = x[perm], y[perm]
+        n_test = x.shape[0] // 5
+        return Data(x[n_test:], y[n_test:], None, None, x[:n_test], y[:n_test], num_classes=10)
+    if r.data == "mnist":
+        tr, va, te = (datasets.MNIST(split=s) for s in ("train", "valid", "test"))
+        return Data(_images(tr.data), tr.targets, _images(va.data), va.targets, _images(te.data), te.targets,
+                    num_classes=10, image_shape=(28, 28))
+    if r.data == "fashion":
+        tr, te = datasets.FashionMNIST(train=True), datasets.FashionMNIST(train=False)
+        x, y = _images(tr.data), tr.targets
+        n_val = x.shape[0] // 6  # hold out the last 10,000 of the 60,000 for validation
+        return Data(x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:], _images(te.data), te.targets,
+                    num_classes=10, image_shape=(28, 28))
+    if r.data == "mnist1d":
+        tr, te = datasets.MNIST1D(train=True), datasets.MNIST1D(train=False)
+        return Data(tr.data, tr.targets, None, None, te.data, te.targets, num_classes=10)
+    raise ValueError(f"recipe {r.name!r}: unknown data {r.data!r}")
+
+
+def build_model(r: Recipe, data: Data) -> nn.Module:
+    if r.model == "perceptron":
+        return Perceptron(data.in_features)
+    if r.model == "logistic":
+        return LogisticRegression(data.in_features)
+    if r.model == "softmax":
+        return SoftmaxRegression(data.in_features, data.num_classes)
+    if r.model == "mlp":
+        return MLP(data.in_features, list(r.hidden), data.num_classes, activation=r.activation,
+                   dropout=r.dropout, batch_norm=r.batch_norm)
+    raise ValueError(f"recipe {r.name!r}: unknown model {r.model!r}")
+
+
+def loss_for(r: Recipe) -> Callable[[gu.Tensor, gu.Tensor], gu.Tensor]:
+    if r.model == "logistic":
+        return lambda out, y: F.binary_cross_entropy_with_logits(out.squeeze(-1), y.float())
+    return F.cross_entropy
+
+
+def build_optimizer(r: Recipe, model: nn.Module) -> optim.Optimizer:
+    params = model.parameters()
+    if r.lr <= 0:
+        raise ValueError(f"recipe {r.name!r}: the learning rate must be positive, got {r.lr}")
+    if r.optimizer == "sgd":
+        return optim.SGD(params, lr=r.lr, momentum=r.momentum, weight_decay=r.weight_decay)
+    factories = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
+                 "adagrad": optim.Adagrad, "nadam": optim.NAdam}
+    if r.optimizer not in factories:
+        raise ValueError(f"recipe {r.name!r}: unknown optimizer {r.optimizer!r}; choose sgd or {', '.join(factories)}")
+    return factories[r.optimizer](params, lr=r.lr, weight_decay=r.weight_decay)
+
+
+def build_scheduler(r: Recipe, opt: optim.Optimizer, epochs: int, steps_per_epoch: int) -> tuple[Any, str]:
+    """The learning-rate schedule and whether it steps per ``'epoch'`` or per ``'step'``."""
+    sched = optim.lr_scheduler
+    if r.schedule == "none":
+        return None, "epoch"
+    if r.schedule == "step":
+        return sched.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.1), "epoch"
+    if r.schedule == "cosine":
+        return sched.CosineAnnealingLR(opt, T_max=epochs), "epoch"
+    if r.schedule == "exponential":
+        return sched.ExponentialLR(opt, gamma=0.9), "epoch"
+    if r.schedule == "onecycle":
+        return sched.OneCycleLR(opt, max_lr=r.lr, total_steps=epochs * steps_per_epoch), "step"
+    raise ValueError(f"recipe {r.name!r}: unknown schedule {r.schedule!r}; choose none, step, cosine, exponential or onecycle")
+
+
+def _train_perceptron(r: Recipe, data: Data, out: Path) -> dict[str, Any]:
+    model = Perceptron(data.in_features)
+    mistakes = model.fit(data.x_train, data.y_train, epochs=r.epochs, lr=r.lr,
+                         generator=gu.Generator().manual_seed(r.seed))
+    acc = metrics.accuracy(model(data.x_test), data.y_test)
+    ckpt = out / "last.safetensors"
+    gu.save({"format": "groundup-perceptron", "model": model.state_dict(), "mistakes": list(mistakes),
+             "extra": {"recipe": r.to_dict()}}, ckpt)
+    return {"test_accuracy": acc, "epochs_run": len(mistakes), "mistakes_per_epoch": list(mistakes),
+            "checkpoint": str(ckpt), "model": model}
+
+
+def train(r: Recipe, out_dir: str | Path, *, resume: bool = False, progress: bool | None = True) -> dict[str, Any]:
+    """Train recipe ``r``, writing checkpoints, history, plots and ``results.json`` to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    last = out / "last.safetensors"
+    if resume and not last.exists():
+        raise FileNotFoundError(f"--resume: no checkpoint to resume from at {last}; run without --resume first")
+    gu.manual_seed(r.seed)
+    data = load_data(r)
+    start = time.perf_counter()
+    if r.model == "perceptron":
+        results = _train_perceptron(r, data, out)
+        model = results.pop("model")
+    else:
+        model = build_model(r, data)
+        loader_gen = gu.Generator().manual_seed(r.seed)
+        train_loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=r.batch_size,
+                                  shuffle=True, generator=loader_gen)
+        val_loader = None
+        if data.x_val is not None:
+            val_loader = DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=1024)
+        epochs = r.epochs if r.steps is None else math.ceil(r.steps / len(train_loader))
+        opt = build_optimizer(r, model)
+        scheduler, interval = build_scheduler(r, opt, epochs, len(train_loader))
+        monitor = "val_loss" if val_loader is not None else "train_loss"
+        trainer = Trainer(model, opt, loss_for(r), scheduler=scheduler, scheduler_interval=interval,
+                          metrics={"acc": metrics.accuracy}, progress=progress, callbacks=[
+                              ModelCheckpoint(out, monitor=monitor, extra={"recipe": r.to_dict()}),
+                              CSVLogger(out / "history.csv"), JSONLogger(out / "history.json")])
+        trainer.fit(train_loader, epochs, val_loader=val_loader, resume_from=last if resume else None)
+        test_loader = DataLoader(TensorDataset(data.x_test, data.y_test), batch_size=1024)
+        results = {"test_accuracy": trainer.evaluate(test_loader)["acc"], "epochs_run": trainer.epoch,
+                   "checkpoint": str(last), "best_checkpoint": str(out / "best.safetensors")}
+        results["plots"] = _plots(r, model, data, trainer, out)
+    results.update(recipe=r.name, seconds=round(time.perf_counter() - start, 2), target=r.target,
+                   reached_target=None if r.target is None else bool(results["test_accuracy"] >= r.target))
+    if r.model == "perceptron" and data.in_features == 2:
+        import groundup.plot as gplot
+
+        results["plots"] = {"decision_boundary": _plot(lambda p: gplot.plot_decision_boundary(
+            model, data.x_train, data.y_train, p), out / "decision_boundary.png")}
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    results["results"] = str(out / "results.json")
+    return results
+
+
+def _plot(fn: Callable[[Path], Any], path: Path) -> str | None:
+    """Draw with ``fn`` if matplotlib is installed; plots are a bonus, never a reason to fail a run."""
+    try:
+        fn(path)
+    except ImportError:
+        return None
+    return str(path)
+
+
+def _plots(r: Recipe, model: nn.Module, data: Data, trainer: Trainer, out: Path) -> dict[str, str | None]:
+    import groundup.plot as gplot
+
+    plots = {"history": _plot(lambda p: gplot.plot_history(trainer.history, p), out / "history.png")}
+    with gu.no_grad():
+        pred = trainer.predict(data.x_test).argmax(dim=1)
+    cm = metrics.confusion_matrix(pred, data.y_test, data.num_classes)
+    plots["confusion_matrix"] = _plot(lambda p: gplot.plot_confusion_matrix(cm, p), out / "confusion_matrix.png")
+    if data.image_shape is not None:
+        first = next(m for m in model.modules() if isinstance(m, nn.Linear))
+        plots["first_layer_weights"] = _plot(
+            lambda p: gplot.plot_weights_as_images(first.weight.detach(), p, shape=data.image_shape),
+            out / "first_layer_weights.png")
+    if data.in_features == 2:
+        plots["decision_boundary"] = _plot(
+            lambda p: gplot.plot_decision_boundary(model, data.x_train, data.y_train, p), out / "decision_boundary.png")
+    return plots
+
+
+def evaluate(checkpoint: str | Path) -> dict[str, Any]:
+    """Rebuild the run stored in ``checkpoint`` (its recipe is inside) and measure test accuracy."""
+    saved = gu.load(checkpoint)
+    recipe_dict = (saved.get("extra") or {}).get("recipe") if isinstance(saved, dict) else None
+    if recipe_dict is None:
+        raise ValueError(f"eval: {checkpoint} holds no recipe; it was not written by `groundup train`")
+    r = Recipe.from_dict(recipe_dict)
+    gu.manual_seed(r.seed)
+    data = load_data(r)
+    model = build_model(r, data)
+    if r.model == "perceptron":
+        model.load_state_dict(saved["model"])
+    else:
+        load_checkpoint(checkpoint, model)
+    model.eval()
+    with gu.no_grad():
+        out = model(data.x_test)
+    return {"recipe": r.name, "checkpoint": str(checkpoint), "test_accuracy": metrics.accuracy(out, data.y_test),
+            "test_size": int(data.x_test.shape[0])}
