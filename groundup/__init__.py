@@ -71,7 +71,8 @@ from groundup.tensor import Size, Tensor, device
 
 __version__ = "0.1.0"
 
-from groundup import nn, optim, serialization, testing  # noqa: E402
+from groundup import nn, optim, serialization, testing, utils  # noqa: E402
+import groundup.utils.data  # noqa: E402, F401  (groundup.utils.data, as torch.utils.data)
 from groundup.serialization import load, save  # noqa: E402
 
 del _tensor_module

@@ -72,7 +72,8 @@ def same_output(got: str, expected: str) -> bool:
     return True
 
 
-PAGES = sorted(p for p in DOCS.glob("*.md") if python_blocks(p.read_text(encoding="utf-8")))
+PAGES = sorted(p for p in [*DOCS.glob("*.md"), DOCS.parent / "README.md"]
+               if python_blocks(p.read_text(encoding="utf-8")))
 
 
 @pytest.fixture
