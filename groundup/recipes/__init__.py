@@ -70,7 +70,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe("digits-softmax", "softmax regression on scikit-learn's 8x8 digits",
                data="digits", model="softmax", epochs=60, batch_size=64, lr=0.1, target=0.93),
         Recipe("mnist-softmax", "softmax (multinomial logistic) regression on MNIST",
-               data="mnist", model="softmax", epochs=10, batch_size=128, lr=0.1, momentum=0.9,
+               data="mnist", model="softmax", epochs=20, batch_size=128, lr=0.05, momentum=0.9,
                schedule="cosine", target=0.92),
         Recipe("mnist-mlp", "an MLP 784-512-256-10 with dropout, SGD momentum and a 1cycle schedule",
                data="mnist", model="mlp", hidden=(512, 256), dropout=0.2, epochs=12,
