@@ -105,3 +105,19 @@ def test_mnist_mlp_reaches_98_2_percent(tmp_path):
 def test_mnist1d_mlp_reaches_65_percent(tmp_path):
     res, _ = _train(tmp_path, "mnist1d-mlp")
     assert res["test_accuracy"] >= 0.65
+
+
+def _fashion_available() -> bool:
+    try:
+        from groundup.datasets import FashionMNIST
+
+        FashionMNIST(train=False)
+        return True
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+@pytest.mark.skipif(not _fashion_available(), reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+def test_fashion_mlp_learns_in_two_epochs(tmp_path):
+    res, _ = _train(tmp_path, "fashion-mlp", "--epochs", "2")
+    assert res["test_accuracy"] >= 0.84
