@@ -30,8 +30,9 @@ demo: $(STAMP)
 tour: $(STAMP)
 	$(PY) examples/autograd_tour.py
 
+# Two pytest workers on 2 cores: one BLAS thread each, or they oversubscribe the cores.
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile tests
+	GROUNDUP_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile tests
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all

@@ -142,3 +142,19 @@ def test_autograd_tour_runs_and_learns():
     assert math.isfinite(last) and last < first, f"loss did not fall: {first} -> {last}"
     acc = ACCURACY.findall(proc.stdout)
     assert acc and 0.0 <= float(acc[-1]) <= 1.0, f"expected a 'train accuracy 0.xxx' line in:\n{proc.stdout}"
+
+
+@pytest.mark.parametrize("script", ["figures_part1.py", "figures_part2.py"])
+def test_figure_scripts_redraw_every_committed_figure(tmp_path, script):
+    pytest.importorskip("matplotlib")
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(DOCS / script), str(tmp_path)], capture_output=True, text=True,
+                          timeout=300, cwd=DOCS.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    made = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert made, "no figures written"
+    for name in made:
+        assert (DOCS / "img" / name).exists(), f"{name} is drawn but not committed in docs/img"
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
