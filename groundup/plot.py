@@ -173,7 +173,8 @@ def plot_history(history: Any, path: PathLike | None = None, *, ax: Any = None, 
         a.set_ylabel(base)
         a.set_title(base)
         a.grid(alpha=0.3)
-        a.legend()
+        if len(panels[base]) > 1 or any(k != base for _, k in panels[base]):
+            a.legend()  # a lone unprefixed series (such as lr) needs no legend
     if title and own:
         fig.suptitle(title)
     if own:
