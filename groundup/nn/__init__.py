@@ -8,6 +8,7 @@ parameter/vector conversion.
 from groundup.nn import functional, init, utils  # noqa: F401
 from groundup.nn.activation import *  # noqa: F403
 from groundup.nn.container import *  # noqa: F403
+from groundup.nn.conv import *  # noqa: F403
 from groundup.nn.dropout import *  # noqa: F403
 from groundup.nn.embedding import *  # noqa: F403
 from groundup.nn.flatten import *  # noqa: F403
@@ -15,3 +16,5 @@ from groundup.nn.linear import *  # noqa: F403
 from groundup.nn.loss import *  # noqa: F403
 from groundup.nn.module import Module, Parameter  # noqa: F401
 from groundup.nn.normalization import *  # noqa: F403
+from groundup.nn.pooling import *  # noqa: F403
+from groundup.nn.upsampling import *  # noqa: F403

@@ -158,9 +158,12 @@ __all__ = [
 
 # Losses, normalization, dropout, embeddings and distances live in their own function files;
 # each lists its public names in ``__all__`` and appears here under PyTorch's F names.
+from groundup.functions.conv import *  # noqa: E402, F403
 from groundup.functions.distance import *  # noqa: E402, F403
 from groundup.functions.dropout import *  # noqa: E402, F403
 from groundup.functions.embedding import *  # noqa: E402, F403
+from groundup.functions.interpolate import *  # noqa: E402, F403
 from groundup.functions.linalg import bilinear  # noqa: E402
 from groundup.functions.loss import *  # noqa: E402, F403
 from groundup.functions.normalization import *  # noqa: E402, F403
+from groundup.functions.pooling import *  # noqa: E402, F403
