@@ -1,4 +1,4 @@
-"""Layer normalization and batch normalization: fused forward and hand-derived backward.
+"""Layer, batch, group and instance normalization: fused forward and hand-derived backward.
 
 Both normalise ``x`` to zero mean and unit variance over some axes, ``x̂ = (x - μ) / σ`` with
 ``σ = sqrt(var + eps)`` (the *biased* variance, dividing by n), then apply a learned per-feature
@@ -7,7 +7,9 @@ affine map ``y = γ ⊙ x̂ + β``. They differ only in which axes the statistic
 - layer norm: the trailing ``normalized_shape`` axes of each sample (γ, β have that shape);
 - batch norm: every axis except the channel axis 1, i.e. over the batch (and over the length or
   the pixels for (N, C, L) / (N, C, H, W) inputs); γ, β have one entry per channel. It also keeps
-  running averages of the statistics for evaluation.
+  running averages of the statistics for evaluation;
+- group norm: each sample's channels split into G groups, statistics over a group's channels and
+  positions; γ, β per channel. Instance norm is group norm with G = C (one group per channel).
 
 The backward through the statistics (the same for both; n values share one μ and σ)
 ----------------------------------------------------------------------------------
@@ -26,8 +28,11 @@ are constants (the running averages), so the backward is just the affine map: ``
 
 Speed: row and column sums go through BLAS (``x @ ones``), and row-wise dot products through
 ``einsum``; both are several times faster than ``x.sum(axis)`` on a 2-core CPU. Layer norm works
-through big inputs one cache-sized block of rows at a time (see :func:`_row_blocks`). float16
-inputs are computed in float32 (as PyTorch's CPU kernels do) and cast back.
+through big inputs one cache-sized block of rows at a time (see :func:`_row_blocks`). Group (and
+instance) norm takes its statistics in one pass, var = E[x²] - μ², guarded against cancellation
+(see :class:`GroupNorm`), and never forms x̂: forward and backward are per-row "scale, then shift"
+maps of x and g, the fewest NumPy passes the maths allows. float16 inputs are computed in float32
+(as PyTorch's CPU kernels do) and cast back.
 """
 
 from __future__ import annotations
@@ -226,7 +231,8 @@ def _channel_sum(a: Any) -> Any:
     """Sum over every axis but axis 1: (N, C, *) -> (C,)."""
     if a.ndim == 2:
         return _col_sum(a)
-    return a.reshape(a.shape[0], a.shape[1], -1).sum(axis=2).sum(axis=0)
+    n, c = a.shape[0], a.shape[1]
+    return _col_sum(_row_sum(a.reshape(n * c, -1)).reshape(n, c))  # per (n, c) line, then over n
 
 
 def _channel_dot(a: Any, b: Any) -> Any:
@@ -399,4 +405,260 @@ def batch_norm(
     )
 
 
-__all__ = ["layer_norm", "batch_norm"]
+# ------------------------------------------------------------------------------- group norm
+class GroupNorm(Function):
+    """Group norm: the C channels of each sample split into G groups of C/G; per (sample, group)
+    x̂ = (x - μ)/σ over its C/G channels and all spatial positions, then y = γ_c x̂ + β_c per channel.
+
+    Each (sample, group) is one row of n = (C/G)·S values, S = prod(spatial), so the input is viewed
+    as (M, C/G, S) with M = N·G rows: layer norm over each row followed by a per-channel affine.
+    Layer norm's backward applies with ĝ = g γ_c (γ_c constant over a channel's S positions, but
+    different across the row's C/G channels)::
+
+        dx = (1/σ) (ĝ - mean_row(ĝ) - x̂ mean_row(ĝ x̂))
+
+    Every row sum in it reduces to per-(row, channel) sums over the S positions,
+    ``Σg[r, c] = Σ_s g`` and ``Σgx̂[r, c] = Σ_s g x̂ = (Σ_s g x - μ Σg[r, c]) / σ``::
+
+        mean_row(ĝ) = Σ_c γ_c Σg[r, c] / n,   mean_row(ĝ x̂) = Σ_c γ_c Σgx̂[r, c] / n,
+        dγ_c = Σ_n Σgx̂[(n, g(c)), c],         dβ_c = Σ_n Σg[(n, g(c)), c].
+
+    Expanding x̂ = (x - μ)/σ makes both passes "scale, then shift" per row or channel, with
+    no centred copy of x::
+
+        y  = x · (γ_c/σ) + (β_c - μ γ_c/σ)
+        dx = g · (γ_c/σ) + x · k + (-mean_row(ĝ)/σ - μ k),   k = -mean_row(ĝ x̂)/σ²
+
+    and the statistics take one pass too: μ by a BLAS matrix-vector product, var = E[x²] - μ².
+    That shortcut cancels when |μ| ≫ σ (float32 keeps ~7 digits; μ²/σ² = 10⁴ would leave ~3),
+    so rows with E[x²] > ``_CANCEL`` · var are redone the textbook way, on the centred ``x - μ``
+    (see :func:`_centred_rows`); so is their output and their backward.
+
+    G = 1 is layer norm over (C, *spatial) with a per-channel affine; G = C is instance norm,
+    which may also keep running statistics: given ``running_mean``/``running_var`` (shape (G,)),
+    the forward updates them with each group's batch-averaged mean and *unbiased* variance, as
+    batch norm does. Saved for backward: x, μ, 1/σ and the recomputed rows' indices.
+    """
+
+    def forward(
+        ctx, x, *params, groups, eps, has_weight, has_bias, running_mean=None, running_var=None, momentum=0.0
+    ):
+        shape, dtype = x.shape, x.dtype
+        n_, c = shape[0], shape[1]
+        s_ = math.prod(shape[2:])  # spatial positions S
+        cg = c // groups  # channels per group
+        m, d = n_ * groups, cg * s_  # rows (sample, group) and values per row
+        x2 = x.reshape(m, d)  # (M, D)
+        acc = _ACC.get(dtype)
+        if acc is not None:
+            x2 = x2.astype(acc)
+        wr = _per_row(params[0], n_, groups, cg, x2.dtype) if has_weight else None  # (M, C/G)
+        br = _per_row(params[-1], n_, groups, cg, x2.dtype) if has_bias else None  # (M, C/G)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            mean = _row_sum(x2) / d  # (M,)
+            msq = xp.einsum("ij,ij->i", x2, x2) / d  # (M,)  E[x²]
+            var = msq - mean * mean  # (M,)  biased variance, one pass
+            bad = xp.flatnonzero(var * _CANCEL.get(x2.dtype, 64.0) < msq)  # rows that lost digits
+            xc = _centred_rows(x2, mean, bad)  # (B, D)
+            if bad.size:
+                var[bad] = xp.einsum("ij,ij->i", xc, xc) / d
+            rstd = 1.0 / xp.sqrt(var + eps)  # (M,)  1/σ
+            a = rstd[:, None] * wr if wr is not None else rstd[:, None]  # (M, C/G or 1)  γ_c/σ
+            shift = -mean[:, None] * a  # (M, C/G or 1)
+            if br is not None:
+                shift = shift + br
+            y = xp.multiply(x2.reshape(m, cg, s_), a[:, :, None])  # (M, C/G, S)
+            y += shift[:, :, None]
+            if bad.size:  # (x - μ) γ_c/σ + β_c
+                yb = xc.reshape(-1, cg, s_) * a[bad][:, :, None]
+                if br is not None:
+                    yb += br[bad][:, :, None]
+                y[bad] = yb
+        if running_mean is not None or running_var is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):  # an empty batch gives nan, as in torch
+                if running_mean is not None:  # batch average of each group's statistics
+                    _update(running_mean, mean.reshape(n_, groups).sum(axis=0) / n_, momentum)
+                if running_var is not None:
+                    unbiased = var * (d / (d - 1)) if d > 1 else var
+                    _update(running_var, unbiased.reshape(n_, groups).sum(axis=0) / n_, momentum)
+        ctx.save_for_backward(x2, mean, rstd, wr, bad)
+        ctx.shape, ctx.groups, ctx.has_weight, ctx.has_bias = shape, groups, has_weight, has_bias
+        return y.reshape(shape).astype(dtype, copy=False)
+
+    def backward(ctx, g):
+        x2, mean, rstd, wr, bad = ctx.saved_tensors
+        m, d = x2.shape
+        shape, groups = ctx.shape, ctx.groups
+        n_, c = shape[0], shape[1]
+        cg = c // groups
+        s_ = d // cg if cg else 0
+        need = ctx.needs_input_grad
+        g2 = g.reshape(m, d).astype(x2.dtype, copy=False)  # (M, D)
+        g_rc = g2.reshape(m * cg, s_)  # (M·C/G, S): one channel of one row per line
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            sg = (g_rc @ xp.ones(s_, dtype=x2.dtype)).reshape(m, cg)  # (M, C/G)  Σ_s g
+            sgx = xp.einsum("ij,ij->i", g_rc, x2.reshape(m * cg, s_)).reshape(m, cg)  # Σ_s g x
+            sgx -= mean[:, None] * sg
+            sgx *= rstd[:, None]  # (M, C/G)  Σ_s g x̂
+            xc = _centred_rows(x2, mean, bad)  # (B, D)
+            if bad.size:
+                gb = g2[bad].reshape(-1, s_)
+                sgx[bad] = xp.einsum("ij,ij->i", gb, xc.reshape(-1, s_)).reshape(-1, cg) * rstd[bad, None]
+            dx = None
+            if need[0]:
+                if wr is None:  # ĝ = g
+                    mean_gh, mean_ghx, a = sg.sum(axis=1) / d, sgx.sum(axis=1) / d, rstd[:, None]
+                else:  # ĝ = g γ_c: the row sums weight each channel's sums by γ_c
+                    mean_gh = xp.einsum("ij,ij->i", sg, wr) / d  # (M,)  mean_row(ĝ)
+                    mean_ghx = xp.einsum("ij,ij->i", sgx, wr) / d  # (M,)  mean_row(ĝ x̂)
+                    a = rstd[:, None] * wr  # (M, C/G)  γ_c/σ
+                k = -rstd * rstd * mean_ghx  # (M,)  coefficient of x
+                k0 = -rstd * mean_gh  # (M,)  constant term, for centred x
+                dx = xp.multiply(g2.reshape(m, cg, s_), a[:, :, None])  # (M, C/G, S)  ĝ/σ
+                dx2 = dx.reshape(m, d)
+                const = k0 - k * mean  # (M,)  constant term for uncentred x
+                buf = xp.empty((min(m, max(1, _BLOCK // max(d, 1))), d), dtype=x2.dtype)
+                for s in _row_blocks(m, d):  # dx += x k + const, a cache-sized block at a time
+                    t = buf[: s.stop - s.start]
+                    xp.multiply(x2[s], k[s, None], out=t)
+                    t += const[s, None]
+                    dx2[s] += t
+                if bad.size:  # ĝ/σ + (x - μ) k - mean(ĝ)/σ
+                    xc *= k[bad, None]
+                    xc += k0[bad, None]
+                    xc += (g2[bad].reshape(-1, cg, s_) * a[bad][:, :, None]).reshape(-1, d)
+                    dx2[bad] = xc
+        grads: list[Any] = [None if dx is None else dx.reshape(shape)]
+        if ctx.has_weight:  # dγ_c = Σ_n Σ_s g x̂
+            grads.append(_col_sum(sgx.reshape(n_, c)) if need[1] else None)
+        if ctx.has_bias:  # dβ_c = Σ_n Σ_s g
+            grads.append(_col_sum(sg.reshape(n_, c)) if need[-1] else None)
+        return tuple(grads) if len(grads) > 1 else grads[0]
+
+
+# One-pass variance E[x²] - μ² loses about log10(E[x²]/var) of the dtype's digits: rows where
+# that ratio passes this bound are recomputed from x - μ (float32: |μ| > ~8σ; float64: ~100σ).
+_CANCEL = {np.dtype(np.float32): 64.0, np.dtype(np.float64): 1e4}
+
+
+def _centred_rows(x2: Any, mean: Any, rows: Any) -> Any:
+    """``x - μ`` for the given rows of ``x2`` (a new (len(rows), D) array; empty for no rows)."""
+    return x2[rows] - mean[rows, None]
+
+
+def _per_row(p: Any, n: int, groups: int, cg: int, dtype: Any) -> Any:
+    """A per-channel (C,) vector laid out per row (sample, group): (N·G, C/G)."""
+    p = p.astype(dtype, copy=False).reshape(1, groups, cg)
+    return xp.broadcast_to(p, (n, groups, cg)).reshape(n * groups, cg)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Split the C channels of an (N, C, *) input into ``num_groups`` groups and normalise each
+    group of each sample over its channels and positions; then scale and shift per channel.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the biased variance of each (sample,
+    group); ``weight``/``bias`` have shape (C,). Independent of the batch size, so it trains with
+    batches too small for batch norm (Wu & He, 2018, "Group Normalization").
+    """
+    op = "group_norm"
+    x = _float_input(input, op)
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"{op}: Expected at least 2 dimensions for input tensor but received {x.ndim} (input "
+            f"shape {tuple(x.shape)}; group_norm takes (N, C, *))"
+        )
+    if not _is_int(num_groups) or num_groups <= 0:
+        raise ValueError(f"{op}: num_groups must be a positive int, got {num_groups!r}")
+    num_groups = int(num_groups)
+    n, c = x.shape[0], x.shape[1]
+    if c % num_groups:
+        raise RuntimeError(
+            f"{op}: Expected number of channels in input to be divisible by num_groups, but got "
+            f"input of shape {list(x.shape)} and num_groups={num_groups}"
+        )
+    if n * c // num_groups * math.prod(x.shape[2:]) == 1:  # PyTorch's check, message included
+        size = [n * c // num_groups, num_groups, *x.shape[2:]]
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+    what = f"one entry per channel of input shape {tuple(x.shape)}"
+    params = []
+    for p, name in ((weight, "weight"), (bias, "bias")):
+        if p is not None:
+            _check_param(p, name, (c,), x, op, what)
+            params.append(p)
+    return GroupNorm.apply(
+        x, *params, groups=num_groups, eps=float(eps), has_weight=weight is not None, has_bias=bias is not None
+    )
+
+
+# ---------------------------------------------------------------------------- instance norm
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of each sample of an (N, C, *) input over its positions, then
+    scale and shift per channel (Ulyanov et al., 2016, "Instance Normalization").
+
+    This is group norm with one group per channel (the same fused kernel). With
+    ``use_input_stats=True`` each (sample, channel) uses its own mean and biased variance, and
+    ``running_mean``/``running_var`` (if given) are updated in place with the batch averages of
+    those statistics (unbiased variance), ``momentum`` weighting the new batch. With
+    ``use_input_stats=False`` the running statistics are used instead: a fixed per-channel
+    affine map, computed by batch norm's evaluation path.
+    """
+    op = "instance_norm"
+    x = _float_input(input, op)
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"{op}: expected an input of shape (N, C, *) with at least 2 dims, got shape {tuple(x.shape)}"
+        )
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must either both be None or neither be None")
+    if momentum is None or isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.floating)):
+        raise TypeError(f"{op}: momentum must be a float, got {momentum!r}")
+    c = x.shape[1]
+    what = f"one entry per channel of input shape {tuple(x.shape)}"
+    named = ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"), (bias, "bias"))
+    for t, name in named:
+        if t is not None:
+            _check_param(t, name, (c,), x, op, what)
+    if not use_input_stats:
+        if running_mean is None:
+            raise RuntimeError(
+                f"{op}: Expected running_mean and running_var to be defined when use_input_stats is false"
+            )
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    if math.prod(x.shape[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {list(x.shape)}"
+        )
+    params = [p for p in (weight, bias) if p is not None]
+    return GroupNorm.apply(
+        x,
+        *params,
+        groups=c,
+        eps=float(eps),
+        has_weight=weight is not None,
+        has_bias=bias is not None,
+        running_mean=running_mean,
+        running_var=running_var,
+        momentum=float(momentum),
+    )
+
+
+__all__ = ["layer_norm", "batch_norm", "group_norm", "instance_norm"]

@@ -1,4 +1,5 @@
-"""Dropout layers: ``Dropout`` and ``AlphaDropout`` (active in training mode, identity in eval).
+"""Dropout layers: ``Dropout``, ``AlphaDropout`` and the channel-wise ``Dropout1d/2d/3d`` and
+``FeatureAlphaDropout`` (active in training mode, identity in eval).
 
 The random masks and their backward live in ``groundup/functions/dropout.py``; a layer only holds
 ``p`` and follows ``module.train()`` / ``module.eval()``.
@@ -47,4 +48,36 @@ class AlphaDropout(_DropoutNd):
         return F.alpha_dropout(input, self.p, self.training, self.inplace)
 
 
-__all__ = ["Dropout", "AlphaDropout"]
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p`` (training mode),
+    scaling the kept channels by ``1/(1-p)``; the identity in evaluation mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` (training mode),
+    scaling the kept ones by ``1/(1-p)``; the identity in evaluation mode. A 3-D input is read as
+    (N, C, L), as in PyTorch (which warns)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole feature volumes of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``
+    (training mode), scaling the kept ones by ``1/(1-p)``; the identity in evaluation mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels, for SELU networks (training mode only)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+__all__ = ["Dropout", "AlphaDropout", "Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout"]

@@ -1,14 +1,15 @@
-"""Normalization layers: ``BatchNorm1d`` (on a ``_BatchNorm`` base that BatchNorm2d/3d extend with
-an input-rank check) and ``LayerNorm``.
+"""Normalization layers: ``BatchNorm1d/2d/3d`` (one ``_BatchNorm`` base, differing only in the
+input-rank check), ``LayerNorm``, ``GroupNorm`` and ``InstanceNorm1d/2d/3d``.
 
 The maths (and its backward) lives in ``groundup/functions/normalization.py``; these modules hold
-the learned per-feature scale and shift (``weight`` = γ, ``bias`` = β) and, for batch norm, the
-running statistics that evaluation uses. Parameter and buffer names match PyTorch's, so
+the learned per-feature scale and shift (``weight`` = γ, ``bias`` = β) and, for batch and instance
+norm, the running statistics that evaluation uses. Parameter and buffer names match PyTorch's, so
 ``state_dict`` keys are ``weight, bias, running_mean, running_var, num_batches_tracked``.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,6 +164,198 @@ class BatchNorm1d(_BatchNorm):
             )
 
 
+def _check_rank(layer: Module, input: Any, ranks: tuple[int, ...], layout: str) -> None:
+    """``input`` must be a Tensor with one of ``ranks`` dims, else a PyTorch-worded ValueError."""
+    name = type(layer).__name__
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(input).__name__}")
+    if input.ndim not in ranks:
+        want = " or ".join(f"{r}D" for r in ranks)
+        raise ValueError(
+            f"{name}: expected {want} input (got {input.ndim}D input); input shape "
+            f"{tuple(input.shape)}, {name} takes {layout}"
+        )
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) images: per channel, statistics over N, H and W.
+
+    The standard normalization of convolutional networks: ``y = (x - E[x]) / sqrt(Var[x] + eps)
+    * γ + β`` with one (γ, β) and one pair of running statistics per channel (Ioffe & Szegedy,
+    2015). Everything but the rank check is :class:`BatchNorm1d`'s.
+    """
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        _check_rank(self, input, (4,), "(N, C, H, W)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) volumes: per channel, statistics over N, D, H, W."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        _check_rank(self, input, (5,), "(N, C, D, H, W)")
+
+
+class _InstanceNorm(_NormBase):
+    """Instance normalization: each channel of each sample normalised over its own positions.
+
+    Defaults differ from batch norm's (``affine=False``, ``track_running_stats=False``): by
+    default the layer has no state and behaves the same in training and evaluation. With
+    ``track_running_stats=True`` training also updates running averages of the per-instance
+    statistics, and evaluation then uses those instead (``num_batches_tracked`` is kept for
+    ``state_dict`` compatibility but, as in PyTorch, never advanced; ``momentum=None`` means 0).
+    An input without the batch dim (one rank lower) is treated as a batch of one.
+    """
+
+    _no_batch_dim: int  # rank of an unbatched input: (C, L) -> 2, (C, H, W) -> 3, ...
+    _layout: str
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        _check_rank(self, input, (self._no_batch_dim, self._no_batch_dim + 1), self._layout)
+
+    def _apply_instance_norm(self, input: Tensor) -> Tensor:
+        return F.instance_norm(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0,
+            self.eps,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        feature_dim = input.ndim - self._no_batch_dim
+        size = input.shape[feature_dim]
+        if size != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"{type(self).__name__}: expected input's size at dim={feature_dim} to match "
+                    f"num_features ({self.num_features}), but got: {size} (input shape {tuple(input.shape)})."
+                )
+            warnings.warn(
+                f"input's size at dim={feature_dim} does not match num_features. You can silence "
+                "this warning by not passing in num_features, which is not used because affine=False",
+                stacklevel=2,
+            )
+        if input.ndim == self._no_batch_dim:  # unbatched: a batch of one
+            return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)
+        return self._apply_instance_norm(input)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of (N, C, L) or unbatched (C, L) inputs (Ulyanov et al., 2016).
+
+    ``y = (x - E[x]) / sqrt(Var[x] + eps) * γ + β`` with statistics per sample and channel over L.
+    """
+
+    _no_batch_dim = 2
+    _layout = "(N, C, L) or (C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of (N, C, H, W) or unbatched (C, H, W) images (Ulyanov et al., 2016).
+
+    Each feature map of each image is normalised over its pixels, which removes per-image contrast;
+    the normalization of style-transfer networks.
+    """
+
+    _no_batch_dim = 3
+    _layout = "(N, C, H, W) or (C, H, W)"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization of (N, C, D, H, W) or unbatched (C, D, H, W) volumes."""
+
+    _no_batch_dim = 4
+    _layout = "(N, C, D, H, W) or (C, D, H, W)"
+
+
+class GroupNorm(Module):
+    """Group normalization (Wu & He, 2018): the channels split into ``num_groups`` groups, each
+    group of each sample normalised over its channels and positions, then a per-channel affine.
+
+    Independent of the batch: the same in training and evaluation, no running statistics, and
+    usable with batches of one. ``num_groups=1`` normalises each sample over (C, *) (a layer
+    norm with a per-channel affine); ``num_groups=num_channels`` is instance norm. γ (ones) and
+    β (zeros) have shape (num_channels,) when ``affine``.
+    """
+
+    num_groups: int
+    num_channels: int
+    eps: float
+    affine: bool
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        for v, what in ((num_groups, "num_groups"), (num_channels, "num_channels")):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise TypeError(f"GroupNorm: {what} must be an int, got {v!r}")
+        if num_groups <= 0:
+            raise ValueError(f"GroupNorm: num_groups must be positive, got {num_groups}")
+        if num_channels % num_groups != 0:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        d = _factory("GroupNorm", device, dtype)
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(empty(self.num_channels, dtype=d))  # (C,) γ
+            if bias:
+                self.bias = Parameter(empty(self.num_channels, dtype=d))  # (C,) β
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """γ = 1, β = 0."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
 class LayerNorm(Module):
     """Layer normalization over the trailing ``normalized_shape`` dims of each sample (Ba et al., 2016).
 
@@ -225,4 +418,7 @@ class LayerNorm(Module):
         )
 
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = [
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+]
