@@ -24,7 +24,7 @@ def _train(tmp_path, *args):
 def test_recipes_lists_every_recipe(capsys):
     assert main(["recipes"]) == 0
     text = capsys.readouterr().out
-    for name in ["perceptron-linear", "xor-mlp", "moons-mlp", "digits-softmax", "mnist-softmax", "mnist-mlp",
+    for name in ["perceptron-linear", "xor-mlp", "moons-mlp", "digits-softmax", "mnist-softmax", "mnist-mlp", "mnist-lenet",
                  "mnist1d-mlp", "fashion-mlp"]:
         assert name in text and name in RECIPES
 
@@ -121,3 +121,10 @@ def _fashion_available() -> bool:
 def test_fashion_mlp_learns_in_two_epochs(tmp_path):
     res, _ = _train(tmp_path, "fashion-mlp", "--epochs", "2")
     assert res["test_accuracy"] >= 0.84
+
+
+@has_mnist
+def test_mnist_lenet_learns_in_one_epoch(tmp_path):
+    res, out = _train(tmp_path, "mnist-lenet", "--epochs", "1")
+    assert res["test_accuracy"] >= 0.97
+    assert res["plots"]["first_layer_weights"] is None or (out / "first_layer_weights.png").exists()

@@ -19,7 +19,7 @@ class Recipe:
     name: str
     description: str
     data: str  # linear | xor | moons | digits | mnist | fashion | mnist1d
-    model: str  # perceptron | logistic | softmax | mlp
+    model: str  # perceptron | logistic | softmax | mlp | lenet5
     hidden: tuple[int, ...] = ()
     activation: str = "relu"
     dropout: float = 0.0
@@ -75,6 +75,9 @@ RECIPES: dict[str, Recipe] = {
         Recipe("mnist-mlp", "an MLP 784-512-256-10 with dropout, SGD momentum and a 1cycle schedule",
                data="mnist", model="mlp", hidden=(512, 256), dropout=0.2, epochs=12,
                batch_size=128, lr=0.1, momentum=0.9, schedule="onecycle", target=0.982),
+        Recipe("mnist-lenet", "LeNet-5 (LeCun et al. 1998; ReLU, max pooling) on MNIST with Adam",
+               data="mnist", model="lenet5", activation="relu", epochs=10, batch_size=64,
+               optimizer="adam", lr=2e-3, schedule="cosine", target=0.99),
         Recipe("mnist1d-mlp", "the MNIST-1D paper's MLP recipe: Adam 1e-2, batch 100, 6000 steps",
                data="mnist1d", model="mlp", hidden=(100, 100), epochs=150, steps=6000,
                batch_size=100, optimizer="adam", lr=1e-2, target=0.65),

@@ -19,7 +19,7 @@ from typing import Any
 import groundup as gu
 import groundup.nn.functional as F
 from groundup import datasets, nn, optim
-from groundup.models import MLP, LogisticRegression, Perceptron, SoftmaxRegression
+from groundup.models import MLP, LeNet5, LogisticRegression, Perceptron, SoftmaxRegression
 from groundup.recipes import Recipe
 from groundup.train import CSVLogger, JSONLogger, ModelCheckpoint, Trainer, load_checkpoint, metrics
 from groundup.utils.data import DataLoader, TensorDataset
@@ -43,13 +43,17 @@ class Data:
 
     @property
     def in_features(self) -> int:
-        return int(self.x_train.shape[1])
+        return int(self.x_train.shape[1])  # (for images: the channel count)
 
 
-def _images(x: gu.Tensor) -> gu.Tensor:
-    """uint8 (N, H, W) images → float32 (N, H*W), scaled to [0, 1] and standardised."""
-    flat = x.reshape(x.shape[0], -1).float() / 255.0  # (N, 784)
-    return (flat - MNIST_MEAN) / MNIST_STD
+CONV_MODELS = ("lenet5",)
+
+
+def _images(x: gu.Tensor, keep_shape: bool = False) -> gu.Tensor:
+    """uint8 (N, H, W) images → float32 scaled to [0, 1] and standardised: (N, H*W) for dense
+    models, (N, 1, H, W) for convolutional ones."""
+    x = x.unsqueeze(1) if keep_shape else x.reshape(x.shape[0], -1)  # (N, 1, H, W) or (N, H*W)
+    return (x.float() / 255.0 - MNIST_MEAN) / MNIST_STD
 
 
 def load_data(r: Recipe) -> Data:
@@ -69,15 +73,16 @@ def load_data(r: Recipe) -> Data:
         x, y = x[perm], y[perm]
         n_test = x.shape[0] // 5
         return Data(x[n_test:], y[n_test:], None, None, x[:n_test], y[:n_test], num_classes=10)
+    conv = r.model in CONV_MODELS
     if r.data == "mnist":
         tr, va, te = (datasets.MNIST(split=s) for s in ("train", "valid", "test"))
-        return Data(_images(tr.data), tr.targets, _images(va.data), va.targets, _images(te.data), te.targets,
-                    num_classes=10, image_shape=(28, 28))
+        return Data(_images(tr.data, conv), tr.targets, _images(va.data, conv), va.targets,
+                    _images(te.data, conv), te.targets, num_classes=10, image_shape=(28, 28))
     if r.data == "fashion":
         tr, te = datasets.FashionMNIST(train=True), datasets.FashionMNIST(train=False)
-        x, y = _images(tr.data), tr.targets
+        x, y = _images(tr.data, conv), tr.targets
         n_val = x.shape[0] // 6  # hold out the last 10,000 of the 60,000 for validation
-        return Data(x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:], _images(te.data), te.targets,
+        return Data(x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:], _images(te.data, conv), te.targets,
                     num_classes=10, image_shape=(28, 28))
     if r.data == "mnist1d":
         tr, te = datasets.MNIST1D(train=True), datasets.MNIST1D(train=False)
@@ -92,6 +97,8 @@ def build_model(r: Recipe, data: Data) -> nn.Module:
         return LogisticRegression(data.in_features)
     if r.model == "softmax":
         return SoftmaxRegression(data.in_features, data.num_classes)
+    if r.model == "lenet5":
+        return LeNet5(num_classes=data.num_classes, activation=r.activation, pooling="max")
     if r.model == "mlp":
         return MLP(data.in_features, list(r.hidden), data.num_classes, activation=r.activation,
                    dropout=r.dropout, batch_norm=r.batch_norm)
@@ -209,11 +216,15 @@ def _plots(r: Recipe, model: nn.Module, data: Data, trainer: Trainer, out: Path)
     cm = metrics.confusion_matrix(pred, data.y_test, data.num_classes)
     plots["confusion_matrix"] = _plot(lambda p: gplot.plot_confusion_matrix(cm, p), out / "confusion_matrix.png")
     if data.image_shape is not None:
-        first = next(m for m in model.modules() if isinstance(m, nn.Linear))
+        # the first layer's weights as pictures: a dense layer's rows are whole images, a
+        # convolution's rows are its (kh, kw) filters
+        first = next(m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d)))
+        w = first.weight.detach()  # (out, 784) or (out, 1, kh, kw)
+        shape = data.image_shape if isinstance(first, nn.Linear) else tuple(w.shape[-2:])
         plots["first_layer_weights"] = _plot(
-            lambda p: gplot.plot_weights_as_images(first.weight.detach(), p, shape=data.image_shape),
+            lambda p: gplot.plot_weights_as_images(w.reshape(w.shape[0], -1), p, shape=shape),
             out / "first_layer_weights.png")
-    if data.in_features == 2:
+    if data.in_features == 2 and data.x_train.ndim == 2:
         plots["decision_boundary"] = _plot(
             lambda p: gplot.plot_decision_boundary(model, data.x_train, data.y_train, p), out / "decision_boundary.png")
     return plots
