@@ -313,10 +313,14 @@ def test_interpolate_source_indices_match_torch_exactly(mode, dtype):
 
 
 @requires_torch
-@pytest.mark.parametrize("hw,kw", [((3, 10), dict(scale_factor=(1, 1.05))), ((3, 10), dict(scale_factor=(1, 2.05))),
-                                   ((40, 100), dict(scale_factor=(1, 1.005))), ((2, 100), dict(size=(2, 200)))], ids=str)
+@pytest.mark.parametrize("hw,kw", [
+    ((3, 10), dict(scale_factor=(1, 1.05))), ((3, 10), dict(scale_factor=(1, 2.05))),
+    ((28, 100), dict(scale_factor=(1, 1.005))), ((29, 100), dict(scale_factor=(1, 1.005))),
+    ((2, 100), dict(size=(2, 200))), ((2, 40), dict(scale_factor=(1, 2.05))),
+], ids=str)
 def test_interpolate_nearest_2d_kernel_choice(hw, kw):
-    """PyTorch's 2-D nearest shortcuts (O == I copies, O == 2I halves) apply only to small outputs."""
+    """PyTorch's 2-D nearest shortcuts (O == I copies, O == 2I halves) apply only to small outputs
+    (H_out + W_out <= 128: 28 + 100 takes them, 29 + 100 does not)."""
     x = np.tile(np.arange(hw[1], dtype=np.float64), (1, 1, hw[0], 1))
     np.testing.assert_array_equal(F.interpolate(gu.tensor(x), **kw).numpy(),
                                   TF.interpolate(torch.tensor(x), **kw).numpy())

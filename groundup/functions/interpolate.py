@@ -351,9 +351,10 @@ def interpolate(
     opmath = _OPMATH.get(input.data.dtype, input.data.dtype)
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"
-        # PyTorch runs its vectorized 2-D kernel for small outputs (or C > 3 channels-last inputs,
-        # which among C-contiguous arrays means 1×1 planes), its generic kernel otherwise
-        vectorized = dim == 2 and (sum(out) <= 128 or (shape[1] > 3 and spatial == (1, 1)))
+        # PyTorch runs its vectorized 2-D kernel when the output is small (H_out + W_out <= 128), its
+        # generic kernel otherwise (also for channels-last inputs with C > 3, which for C-contiguous
+        # arrays means 1×1 planes — where every rule picks pixel 0 anyway)
+        vectorized = dim == 2 and sum(out) <= 128
         taps = tuple(
             _nearest_taps(n, m, s, exact, vectorized, opmath) for n, m, s in zip(spatial, out, scales)
         )
