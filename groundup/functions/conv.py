@@ -48,12 +48,10 @@ and :func:`_transpose_pass` (``Wᵀ G``, then col2im; for stride 1 the same map 
 convolution with the flipped kernel, which is faster, see :func:`_flipped_geometry`), and each op
 is a pairing of them:
 
-=========================  ======================  =====================================
-op                         forward                 backward
-=========================  ======================  =====================================
-conv                       forward_pass(x, W)      transpose_pass(g) -> dx; forward_pass(x, g) -> dW
-conv_transpose             transpose_pass(x)       forward_pass(g, W, x) -> dx and dW
-=========================  ======================  =====================================
+    conv            forward:  y  = forward_pass(x, W)
+                    backward: dx = transpose_pass(g, W);  dW = forward_pass(x, G=g)
+    conv_transpose  forward:  y  = transpose_pass(x, W)
+                    backward: dx, dW = forward_pass(g, W, G=x)  (one im2col of g serves both)
 
 1-D convolutions are 2-D ones with H = kh = 1; unbatched inputs get a batch axis of 1.
 ``unfold``/``fold`` are im2col/col2im themselves, each the other's backward.
@@ -64,13 +62,20 @@ The im2col matrix is kh·kw times the input (75 MB for a (32, 64, 32, 32) float3
 kernel). The engines build it one block of images at a time into one reused buffer of about
 ``_BLOCK`` elements, laid out (C·kh·kw, B·Ho·Wo) so that every GEMM reads its operands as they lie
 (transposes are BLAS flags, not copies). The buffer stays in cache, no fresh memory is
-page-faulted in, and only one buffer exists at a time. The backward pass rebuilds the columns
-rather than keeping them from the forward pass: measured on the benchmark layer, keeping them
-costs 75 MB and saves nothing, because building them into a fresh 75 MB array (page faults, cache
-misses) takes as long as rebuilding them block by block twice. Depthwise convolutions
-(``groups == C_in == C_out``) have one input channel per output, so their "GEMMs" would be
-matrix-vector products on kh·kw-long rows; they use a direct multiply-accumulate over the kh·kw
-kernel offsets instead (see :func:`_depthwise_forward`). float16 is computed in float32.
+page-faulted in, and only one buffer exists at a time (block sizes from 0.5 to 4 Mi elements were
+measured; 1 Mi was fastest). The backward pass rebuilds the columns rather than keeping them from
+the forward pass: on the benchmark layer (``benchmarks/bench_conv.py``) keeping them would cost
+75 MB and save nothing, because building them into a fresh 75 MB array (page faults, cache misses)
+took 8.6 ms where building them block by block takes 4.1 ms, so two block-wise builds cost about
+what one whole build does.
+
+Groups are a batch of G GEMMs, ``(G, O/G, C/G·kh·kw) @ (G, C/G·kh·kw, B·Ho·Wo)``, one
+``np.matmul`` call. That includes depthwise convolutions (``groups == C_in == C_out``), whose
+GEMMs are matrix-vector products with kh·kw-long rows. A direct multiply-accumulate over the kh·kw
+kernel offsets (``y += w[:, p, q] · window_pq``, no im2col copy) looks cheaper but measured three
+times slower on a (32, 64, 32, 32) depthwise 3x3 layer (75 vs 25 ms forward+backward): each of its
+strided adds walks rows only Wo elements long, and NumPy's per-row overhead dominates, while the
+im2col copy is one fast strided copy and BLAS does the rest. float16 is computed in float32.
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ from groundup.backend import xp
 from groundup.tensor import Tensor
 
 _ACC = {np.dtype(np.float16): np.dtype(np.float32)}  # compute dtype for narrow floats
-_BLOCK = 1 << 20  # elements of the im2col buffer per block of images (4 MiB of float32)
+_BLOCK = 1 << 20  # elements of the im2col buffer per block of images (4 MiB of float32), measured
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -162,14 +167,10 @@ def _channels_first(a: Any, buf: Any) -> Any:
     """A (B, O, Ho, Wo) block as an (O, B·Ho·Wo) matrix: a copy into ``buf`` unless B == 1."""
     b, o = a.shape[:2]
     if b == 1:
-        return a.reshape(o, -1)
+        return xp.ascontiguousarray(a.reshape(o, -1))  # a no-op for a contiguous block
     out = buf[: a.size].reshape(o, b, *a.shape[2:])
     xp.copyto(out, a.transpose(1, 0, 2, 3))
     return out.reshape(o, -1)
-
-
-def _is_depthwise(groups: int, c: int, o: int) -> bool:
-    return groups > 1 and groups == c == o
 
 
 # ------------------------------------------------------------------------------- engines
@@ -182,8 +183,6 @@ def _forward_pass(x: Any, geom: _Geom, groups: int, w: Any = None, g: Any = None
     """
     n, c = x.shape[:2]
     o = w.shape[0] if w is not None else g.shape[1]
-    if _is_depthwise(groups, c, o):
-        return _depthwise_forward(x, geom, w, g, bias)
     (kh, kw), (ho, wo) = geom.kernel, geom.out_size
     ck, lo = c // groups * kh * kw, ho * wo  # rows of X per group, output pixels per image
     blocks = _blocks(n, c * kh * kw * lo)
@@ -194,7 +193,7 @@ def _forward_pass(x: Any, geom: _Geom, groups: int, w: Any = None, g: Any = None
     g_buf = xp.empty(o * bmax * lo, dtype=dt) if g is not None and bmax > 1 else None
     y = dw = None
     if w is not None:
-        w3 = w.reshape(groups, o // groups, ck)  # (G, O/G, C/G·kh·kw)
+        w3 = xp.ascontiguousarray(w.reshape(groups, o // groups, ck))  # (G, O/G, C/G·kh·kw), BLAS-ready
         y = xp.empty((n, o, ho, wo), dtype=dt)
         y_buf = xp.empty(o * bmax * lo, dtype=dt) if bmax > 1 else None
     if g is not None:
@@ -238,8 +237,6 @@ def _transpose_pass(g: Any, w: Any, geom: _Geom, groups: int, x_shape: tuple[int
     """
     n, c = x_shape[:2]
     o = w.shape[0]
-    if _is_depthwise(groups, c, o):
-        return _depthwise_transpose(g, w, geom, x_shape)
     flipped = _flipped_geometry(geom)
     if flipped is not None:  # stride 1: a plain convolution with the flipped kernel (measured faster)
         og, (kh, kw) = o // groups, geom.kernel
@@ -293,47 +290,6 @@ def _flipped_geometry(geom: _Geom) -> _Geom | None:
     return _Geom(geom.kernel, (1, 1), geom.dilation, pads, geom.out_size, geom.in_size)
 
 
-def _depthwise_forward(x: Any, geom: _Geom, w: Any, g: Any, bias: Any) -> tuple[Any, Any]:
-    """Depthwise (one input channel per output): multiply-accumulate over the kh·kw offsets.
-
-    ``y[n,c] = Σ_{p,q} w[c,0,p,q] · win[n,c,p,q]`` and ``dw[c,0,p,q] = Σ_{n,i,j} g[n,c] · win[n,c,p,q]``
-    where ``win`` is the strided window view: no im2col copy and no tiny GEMMs.
-    """
-    win = _windows(_padded(x, geom), geom)  # (N, C, kh, kw, Ho, Wo), a view
-    (kh, kw) = geom.kernel
-    y = dw = None
-    if w is not None:
-        y = xp.empty(win.shape[:2] + geom.out_size, dtype=x.dtype)  # (N, C, Ho, Wo)
-        tmp = xp.empty_like(y)
-        for p in range(kh):
-            for q in range(kw):
-                tap = w[:, 0, p, q, None, None]  # (C, 1, 1)
-                if p == q == 0:
-                    xp.multiply(win[:, :, 0, 0], tap, out=y)
-                else:
-                    y += xp.multiply(win[:, :, p, q], tap, out=tmp)
-        if bias is not None:
-            y += bias[:, None, None]
-    if g is not None:
-        dw = xp.empty((x.shape[1], 1, kh, kw), dtype=x.dtype)
-        for p in range(kh):
-            for q in range(kw):
-                dw[:, 0, p, q] = xp.einsum("ncij,ncij->c", g, win[:, :, p, q])
-    return y, dw
-
-
-def _depthwise_transpose(g: Any, w: Any, geom: _Geom, x_shape: tuple[int, ...]) -> Any:
-    """Depthwise col2im: ``dx̃[n,c, s·i+d·p, s·j+d·q] += w[c,0,p,q] · g[n,c,i,j]`` per offset."""
-    dxp = xp.zeros(x_shape[:2] + geom.padded, dtype=g.dtype)
-    (kh, kw), (sh, sw), (dh, dw_), (ho, wo) = geom.kernel, geom.stride, geom.dilation, geom.out_size
-    tmp = xp.empty_like(g)
-    for p in range(kh):
-        rows = slice(dh * p, dh * p + sh * (ho - 1) + 1, sh)
-        for q in range(kw):
-            dxp[:, :, rows, dw_ * q : dw_ * q + sw * (wo - 1) + 1 : sw] += xp.multiply(g, w[:, 0, p, q, None, None], out=tmp)
-    return xp.ascontiguousarray(_interior(dxp, geom)) if any(geom.pad) else dxp
-
-
 def _bias_grad(g: Any) -> Any:
     """``Σ_{n,i,j} g[n,o,i,j]`` as BLAS matrix-vector products: (N, O, L) @ ones(L), then over N."""
     n, o = g.shape[:2]
@@ -382,6 +338,7 @@ class Conv(Function):
         return _from_4d(y, nd, batched).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
+        g = xp.ascontiguousarray(g)  # e.g. broadcast by a sum's backward: BLAS needs real strides
         x, w = ctx.saved_tensors
         nd, batched, geom, groups = ctx.nd, ctx.batched, ctx.geom, ctx.groups
         need = ctx.needs_input_grad
@@ -417,6 +374,7 @@ class ConvTranspose(Function):
         return _from_4d(y, nd, batched).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
+        g = xp.ascontiguousarray(g)  # e.g. broadcast by a sum's backward: BLAS needs real strides
         x, w = ctx.saved_tensors
         nd, batched, geom, groups = ctx.nd, ctx.batched, ctx.geom, ctx.groups
         need = ctx.needs_input_grad
