@@ -31,39 +31,6 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled:
-    """Turn recording on or off: a function call, a context manager and a decorator, as in PyTorch."""
-
-    def __init__(self, mode: bool) -> None:
-        global _grad_enabled
-        self.prev = _grad_enabled
-        self.mode = bool(mode)
-        _grad_enabled = self.mode
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
-
-    def __call__(self, fn: Callable) -> Callable:
-        mode = self.mode
-        _grad_enabled_restore(self.prev)
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-def _grad_enabled_restore(mode: bool) -> None:
-    global _grad_enabled
-    _grad_enabled = mode
-
-
 class _GradModeContext:
     """Base of :class:`no_grad` and :class:`enable_grad`: context manager and decorator."""
 
@@ -92,6 +59,24 @@ class _GradModeContext:
                 _grad_enabled = prev
 
         return wrapper
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turn recording on or off: a function call, a context manager and a decorator, as in PyTorch."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.mode = bool(mode)
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode  # takes effect at once, so a plain call works
+
+    def __enter__(self) -> None:
+        return None  # already switched by __init__; __exit__ restores
+
+    def __call__(self, fn: Callable) -> Callable:
+        global _grad_enabled
+        _grad_enabled = self.prev  # used as a decorator: change nothing until fn runs
+        return super().__call__(fn)
 
 
 class no_grad(_GradModeContext):

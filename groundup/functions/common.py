@@ -44,7 +44,7 @@ def canonical_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
 
 def size_arg(args: tuple, op: str) -> tuple[int, ...]:
     """Sizes given as varargs ``f(2, 3)`` or one sequence ``f((2, 3))``, as a tuple of ints."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list, Tensor)) or (len(args) == 1 and hasattr(args[0], "__len__")):
+    if len(args) == 1 and hasattr(args[0], "__len__"):  # one tuple, list, array or Tensor
         args = tuple(args[0].tolist() if isinstance(args[0], Tensor) else args[0])
     out = []
     for a in args:
@@ -74,16 +74,12 @@ def ensure_tensor(value: Any, op: str) -> Tensor:
     """Accept a Tensor, or build one from a number/array/list (as ``groundup.tensor`` would)."""
     if isinstance(value, Tensor):
         return value
+    from groundup.creation import tensor  # (creation imports this module)
+
     try:
-        return Tensor(value, dtype=None) if isinstance(value, np.ndarray) else _tensor_from(value)
+        return tensor(value)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{op}: expected a Tensor, got {type(value).__name__} ({e})") from None
-
-
-def _tensor_from(value: Any) -> Tensor:
-    from groundup.creation import tensor
-
-    return tensor(value)
 
 
 def index_tensor(index: Any, op: str, name: str = "index") -> Any:

@@ -22,9 +22,7 @@ from groundup.tensor import Tensor
 
 def _binary(cls: type[Function], a: Any, b: Any, op: str) -> Tensor:
     """Promote the operands, check they broadcast, and apply ``cls``."""
-    if type(a) is Tensor and type(b) is Tensor and a.data.dtype == b.data.dtype:
-        pass
-    else:
+    if not (type(a) is Tensor and type(b) is Tensor and a.data.dtype == b.data.dtype):  # fast path skips
         a, b = promote(a, b, op)
     if a.data.shape != b.data.shape:
         check_broadcast(op, a, b)
