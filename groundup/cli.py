@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "recipes":
         width = max(map(len, RECIPES))
         for r in RECIPES.values():
-            target = f"  (target {r.target:.1%})" if r.target is not None else ""
+            what = "" if r.metric == "test_accuracy" else r.metric.removeprefix("test_") + " "
+            target = f"  (target {what}{r.target:.1%})" if r.target is not None else ""
             print(f"{r.name:<{width}}  {r.description}{target}")
         return 0
 
@@ -59,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError) as e:
             print(f"groundup eval: {e}", file=sys.stderr)
             return 2
-        print(f"{res['recipe']}: test accuracy {res['test_accuracy']:.4f} on {res['test_size']} examples")
+        metric = res["metric"]
+        print(f"{res['recipe']}: {metric.replace('_', ' ')} {res[metric]:.4f} on {res['test_size']} examples")
         return 0
 
     try:
@@ -84,14 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, ImportError) as e:
         print(f"groundup train: {e}", file=sys.stderr)
         return 2
-    print(f"\n{recipe.name}: test accuracy {res['test_accuracy']:.4f} after {res['epochs_run']} epochs "
+    metric = recipe.metric
+    ran = f" after {res['epochs_run']} epochs" if "epochs_run" in res else ""
+    print(f"\n{recipe.name}: {metric.replace('_', ' ')} {res[metric]:.4f}{ran} "
           f"in {res['seconds']:.1f} s" + (f" (target {recipe.target:.1%})" if recipe.target else ""))
-    print(f"checkpoint: {res['checkpoint']}")
+    if "checkpoint" in res:
+        print(f"checkpoint: {res['checkpoint']}")
     for name, path in (res.get("plots") or {}).items():
         if path:
             print(f"plot ({name.replace('_', ' ')}): {path}")
     print(f"results: {res['results']}")
-    print(json.dumps({k: res[k] for k in ("test_accuracy", "seconds", "reached_target")}))
+    print(json.dumps({k: res[k] for k in (metric, "seconds", "reached_target")}))
     return 0
 
 

@@ -144,7 +144,7 @@ def test_autograd_tour_runs_and_learns():
     assert acc and 0.0 <= float(acc[-1]) <= 1.0, f"expected a 'train accuracy 0.xxx' line in:\n{proc.stdout}"
 
 
-@pytest.mark.parametrize("script", ["figures_part1.py", "figures_part2.py"])
+@pytest.mark.parametrize("script", sorted(p.name for p in DOCS.glob("figures_*.py")))
 def test_figure_scripts_redraw_every_committed_figure(tmp_path, script):
     pytest.importorskip("matplotlib")
     import subprocess

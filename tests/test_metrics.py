@@ -110,3 +110,40 @@ def test_streaming_accumulators_equal_whole_data():
     assert mean.compute() == pytest.approx(want)
     acc.reset()
     assert np.isnan(acc.compute())
+
+
+# ----------------------------------------------------------------------------- segmentation IoU
+def test_iou_per_class_counts_pixels_over_the_batch():
+    from groundup.train.metrics import MeanIoU, iou_per_class, mean_iou
+
+    target = np.array([[[0, 0, 1], [1, 2, 2]]])  # (1, 2, 3)
+    pred = np.array([[[0, 1, 1], [1, 2, 0]]])
+    # class 0: pred {0}, true {0,1} -> 1/3 of... inter 1, union |{0,1,5}| = 3; class 1: inter 2, union 3;
+    # class 2: inter 1, union 2
+    iou = iou_per_class(pred, target, 3)
+    assert np.allclose(iou, [1 / 3, 2 / 3, 1 / 2])
+    assert mean_iou(pred, target, 3) == pytest.approx(np.mean([1 / 3, 2 / 3, 1 / 2]))
+    # scores (N, C, H, W) are reduced by argmax over C
+    scores = np.eye(3)[pred].transpose(0, 3, 1, 2)
+    assert np.allclose(iou_per_class(scores, target, 3), iou)
+    # a class absent from both is NaN and left out of the mean
+    iou4 = iou_per_class(pred, target, 4)
+    assert np.isnan(iou4[3]) and mean_iou(pred, target, 4) == pytest.approx(mean_iou(pred, target, 3))
+    # ignore_index drops those pixels from both sides
+    t_ign = target.copy()
+    t_ign[0, 1, 2] = 255
+    assert np.allclose(iou_per_class(pred, t_ign, 3, ignore_index=255), [1 / 2, 2 / 3, 1.0])
+    # the accumulator equals the metric over the concatenated batches
+    m = MeanIoU(3)
+    m.update(pred[:, :1], target[:, :1])
+    m.update(pred[:, 1:], target[:, 1:])
+    assert m.compute() == pytest.approx(mean_iou(pred, target, 3))
+
+
+def test_iou_bad_input():
+    from groundup.train.metrics import mean_iou
+
+    with pytest.raises(ValueError, match="pred must be labels of the target's shape"):
+        mean_iou(np.zeros((2, 3)), np.zeros((2, 4)), 3)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        mean_iou(np.array([3]), np.array([0]), 3)

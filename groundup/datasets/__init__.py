@@ -7,12 +7,16 @@ keeps data loading off the critical path of a CPU training run.
 """
 
 from groundup.datasets import toy
+from groundup.datasets.detection import *  # noqa: F403
+from groundup.datasets.detection import __all__ as _detection_all
 from groundup.datasets.digits import digits
 from groundup.datasets.download import ChecksumError, cache_dir, download_url, fetch, sha256_file
 from groundup.datasets.idx import read_idx, write_idx
 from groundup.datasets.mnist import MNIST, FashionMNIST, SafeArrayUnpickler, safe_load_arrays
 from groundup.datasets.mnist1d import MNIST1D
 from groundup.datasets.mnist1d import make_dataset as make_mnist1d
+from groundup.datasets.shapes import *  # noqa: F403
+from groundup.datasets.shapes import __all__ as _shapes_all
 from groundup.datasets.toy import blobs, circles, linear, linearly_separable, moons, sine, spirals, xor
 
 __all__ = [
@@ -40,3 +44,4 @@ __all__ = [
     "write_idx",
     "xor",
 ]
+__all__ += [*_detection_all, *_shapes_all]

@@ -32,6 +32,10 @@ from groundup.models.resnet import (
     small_resnet,
 )
 from groundup.models.softmax_regression import SoftmaxRegression
+from groundup.models.ssd import *  # noqa: F403
+from groundup.models.ssd import __all__ as _ssd_all
+from groundup.models.unet import *  # noqa: F403
+from groundup.models.unet import __all__ as _unet_all
 from groundup.models.vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = ["MLP", "LogisticRegression", "Perceptron", "SoftmaxRegression"]
@@ -41,3 +45,4 @@ __all__ += [
     "ResNetCIFAR", "resnet_cifar", "small_resnet", "DenseNet", "densenet121", "densenet_small", "MobileNetV2",
     "mobilenet_v2", "EfficientNet", "EfficientNetB0", "efficientnet_b0",
 ]
+__all__ += [*_ssd_all, *_unet_all]

@@ -9,6 +9,7 @@ described by a recipe, which is stored inside its checkpoints.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass, field
 
 
@@ -18,8 +19,8 @@ class Recipe:
 
     name: str
     description: str
-    data: str  # linear | xor | moons | digits | mnist | fashion | mnist1d
-    model: str  # perceptron | logistic | softmax | mlp | lenet5
+    data: str  # linear | xor | moons | digits | mnist | fashion | mnist1d | (a task's own data)
+    model: str  # perceptron | logistic | softmax | mlp | lenet5 | mnist1d_cnn | small_resnet | (a task's own)
     hidden: tuple[int, ...] = ()
     activation: str = "relu"
     dropout: float = 0.0
@@ -33,7 +34,9 @@ class Recipe:
     weight_decay: float = 0.0
     schedule: str = "none"  # none | step | cosine | onecycle | exponential
     seed: int = 0
-    target: float | None = None  # the test accuracy this recipe is expected to reach
+    target: float | None = None  # the value of ``metric`` this recipe is expected to reach
+    metric: str = "test_accuracy"  # the result that ``target`` is about (e.g. ``test_map50``, ``test_miou``)
+    task: str = "classify"  # classify (run.py's Trainer loop) or a module of this package with its own loop
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes: object) -> Recipe:
@@ -88,6 +91,24 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+# Tasks whose training loop is not plain classification live in a module each; every one lists
+# its recipes in ``RECIPES`` and has ``train(recipe, out, *, resume, progress)`` and
+# ``evaluate(recipe, checkpoint)`` (see run.py, which dispatches on ``Recipe.task``).
+TASK_MODULES = ("lecun1989", "transfer", "detection", "segmentation")
+
+
+def task_module(task: str):  # noqa: ANN201 - a module
+    """The module that trains recipes of ``task`` (imported on first use)."""
+    if task not in TASK_MODULES:
+        raise ValueError(f"unknown recipe task {task!r}; tasks are classify, {', '.join(TASK_MODULES)}")
+    return importlib.import_module(f"groundup.recipes.{task}")
+
+
+for _task in TASK_MODULES:
+    for _r in task_module(_task).RECIPES:
+        RECIPES[_r.name] = _r
+
+
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name``; an unknown name lists the known ones."""
     try:
@@ -96,4 +117,4 @@ def get_recipe(name: str) -> Recipe:
         raise KeyError(f"unknown recipe {name!r}; known recipes: {', '.join(RECIPES)}") from None
 
 
-__all__ = ["RECIPES", "Recipe", "get_recipe"]
+__all__ = ["RECIPES", "TASK_MODULES", "Recipe", "get_recipe", "task_module"]

@@ -20,7 +20,7 @@ import groundup as gu
 import groundup.nn.functional as F
 from groundup import datasets, nn, optim
 from groundup.models import MLP, LeNet5, LogisticRegression, Perceptron, SoftmaxRegression
-from groundup.recipes import Recipe
+from groundup.recipes import Recipe, task_module
 from groundup.train import CSVLogger, JSONLogger, ModelCheckpoint, Trainer, load_checkpoint, metrics
 from groundup.utils.data import DataLoader, TensorDataset
 
@@ -160,8 +160,11 @@ def train(r: Recipe, out_dir: str | Path, *, resume: bool = False, progress: boo
     if resume and not last.exists():
         raise FileNotFoundError(f"--resume: no checkpoint to resume from at {last}; run without --resume first")
     gu.manual_seed(r.seed)
-    data = load_data(r)
     start = time.perf_counter()
+    if r.task != "classify":
+        results = task_module(r.task).train(r, out, resume=resume, progress=progress)
+        return _finish(r, results, start, out)
+    data = load_data(r)
     if r.model == "perceptron":
         results = _train_perceptron(r, data, out)
         model = results.pop("model")
@@ -186,13 +189,20 @@ def train(r: Recipe, out_dir: str | Path, *, resume: bool = False, progress: boo
         results = {"test_accuracy": trainer.evaluate(test_loader)["acc"], "epochs_run": trainer.epoch,
                    "checkpoint": str(last), "best_checkpoint": str(out / "best.safetensors")}
         results["plots"] = _plots(r, model, data, trainer, out)
-    results.update(recipe=r.name, seconds=round(time.perf_counter() - start, 2), target=r.target,
-                   reached_target=None if r.target is None else bool(results["test_accuracy"] >= r.target))
     if r.model == "perceptron" and data.in_features == 2:
         import groundup.plot as gplot
 
         results["plots"] = {"decision_boundary": _plot(lambda p: gplot.plot_decision_boundary(
             model, data.x_train, data.y_train, p), out / "decision_boundary.png")}
+    return _finish(r, results, start, out)
+
+
+def _finish(r: Recipe, results: dict[str, Any], start: float, out: Path) -> dict[str, Any]:
+    """Add the run's name, time and target to ``results`` and write them to ``out/results.json``."""
+    if r.metric not in results:
+        raise ValueError(f"recipe {r.name!r}: its run reported no {r.metric!r} (it reported {sorted(results)})")
+    results.update(recipe=r.name, metric=r.metric, seconds=round(time.perf_counter() - start, 2), target=r.target,
+                   reached_target=None if r.target is None else bool(results[r.metric] >= r.target))
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     results["results"] = str(out / "results.json")
     return results
@@ -238,6 +248,9 @@ def evaluate(checkpoint: str | Path) -> dict[str, Any]:
         raise ValueError(f"eval: {checkpoint} holds no recipe; it was not written by `groundup train`")
     r = Recipe.from_dict(recipe_dict)
     gu.manual_seed(r.seed)
+    if r.task != "classify":
+        res = task_module(r.task).evaluate(r, Path(checkpoint))
+        return {"recipe": r.name, "checkpoint": str(checkpoint), "metric": r.metric, **res}
     data = load_data(r)
     model = build_model(r, data)
     if r.model == "perceptron":
@@ -247,5 +260,5 @@ def evaluate(checkpoint: str | Path) -> dict[str, Any]:
     model.eval()
     with gu.no_grad():
         out = model(data.x_test)
-    return {"recipe": r.name, "checkpoint": str(checkpoint), "test_accuracy": metrics.accuracy(out, data.y_test),
-            "test_size": int(data.x_test.shape[0])}
+    return {"recipe": r.name, "checkpoint": str(checkpoint), "metric": r.metric,
+            "test_accuracy": metrics.accuracy(out, data.y_test), "test_size": int(data.x_test.shape[0])}

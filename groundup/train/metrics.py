@@ -1,4 +1,6 @@
-"""Classification metrics: accuracy, top-k accuracy, confusion matrix, precision/recall/F1.
+"""Classification metrics: accuracy, top-k accuracy, confusion matrix, precision/recall/F1; for
+segmentation, per-class and mean intersection over union (IoU); for detection, average precision
+(:mod:`~groundup.train.detection_metrics`, re-exported here).
 
 Every function takes groundup Tensors or NumPy arrays (Tensors are read without tracking
 gradients) and returns Python floats or NumPy arrays, with scikit-learn's conventions: rows of the
@@ -22,8 +24,11 @@ __all__ = [
     "top_k_accuracy",
     "confusion_matrix",
     "precision_recall_f1",
+    "iou_per_class",
+    "mean_iou",
     "Mean",
     "Accuracy",
+    "MeanIoU",
 ]
 
 
@@ -107,6 +112,49 @@ def confusion_matrix(pred: Any, target: Any, num_classes: int | None = None) -> 
     return counts.reshape(num_classes, num_classes)
 
 
+def _label_maps(pred: Any, target: Any, num_classes: int, ignore_index: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Flat predicted and true labels of a segmentation, with ``ignore_index`` pixels dropped.
+
+    ``pred`` is labels shaped like ``target`` or scores ``(N, C, *spatial)`` (argmax over C)."""
+    p, t = _np(pred), _np(target)
+    if p.ndim == t.ndim + 1 and p.shape[1] == num_classes and p.shape[:1] + p.shape[2:] == t.shape:
+        p = p.argmax(axis=1)
+    if p.shape != t.shape:
+        raise ValueError(f"iou: pred must be labels of the target's shape {t.shape} or scores of shape "
+                         f"{t.shape[:1] + (num_classes,) + t.shape[1:]}, got {p.shape}")
+    p, t = p.reshape(-1).astype(np.int64), t.reshape(-1).astype(np.int64)
+    if ignore_index is not None:
+        keep = t != ignore_index
+        p, t = p[keep], t[keep]
+    if p.size and (min(p.min(), t.min()) < 0 or max(p.max(), t.max()) >= num_classes):
+        raise ValueError(f"iou: labels must lie in [0, {num_classes}), got values outside it")
+    return p, t
+
+
+def _iou_from_confusion(cm: np.ndarray) -> np.ndarray:
+    """``|pred ∩ true| / |pred ∪ true|`` per class; NaN for a class absent from both."""
+    inter = np.diag(cm).astype(np.float64)
+    union = cm.sum(axis=0) + cm.sum(axis=1) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, inter / np.maximum(union, 1), np.nan)
+
+
+def iou_per_class(pred: Any, target: Any, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
+    """Intersection over union of each class's pixels, ``(num_classes,)`` float64.
+
+    ``IoU_c = TP_c / (TP_c + FP_c + FN_c)``, counted over all pixels of the batch; a class that
+    appears in neither prediction nor target gets NaN (it has no union to measure)."""
+    p, t = _label_maps(pred, target, num_classes, ignore_index)
+    cm = np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    return _iou_from_confusion(cm)
+
+
+def mean_iou(pred: Any, target: Any, num_classes: int, ignore_index: int | None = None) -> float:
+    """The mean over classes of :func:`iou_per_class`, skipping classes absent from both (NaN)."""
+    iou = iou_per_class(pred, target, num_classes, ignore_index)
+    return float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float("nan")
+
+
 def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` with 0 where ``den`` is 0 (scikit-learn's ``zero_division=0``)."""
     num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
@@ -180,3 +228,34 @@ class Accuracy:
     def compute(self) -> float:
         """Correct / seen so far (NaN before any update)."""
         return self.correct / self.count if self.count else float("nan")
+
+
+class MeanIoU:
+    """Mean IoU accumulated over batches: the pixel confusion matrix is summed, so the value is the
+    one over the whole data set (not a mean of per-batch means)."""
+
+    def __init__(self, num_classes: int, ignore_index: int | None = None) -> None:
+        self.num_classes, self.ignore_index = num_classes, ignore_index
+        self.reset()
+
+    def reset(self) -> None:
+        self.confusion = np.zeros((self.num_classes, self.num_classes), dtype=np.int64)
+
+    def update(self, pred: Any, target: Any) -> None:
+        k = self.num_classes
+        p, t = _label_maps(pred, target, k, self.ignore_index)
+        self.confusion += np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+
+    def per_class(self) -> np.ndarray:
+        return _iou_from_confusion(self.confusion)
+
+    def compute(self) -> float:
+        """Mean IoU over the classes seen so far (NaN before any update)."""
+        iou = self.per_class()
+        return float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float("nan")
+
+
+from groundup.train.detection_metrics import *  # noqa: E402, F403
+from groundup.train.detection_metrics import __all__ as _detection_all  # noqa: E402
+
+__all__ += _detection_all
