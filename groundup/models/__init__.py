@@ -4,7 +4,7 @@ Classic models: :class:`Perceptron` (Rosenblatt 1958, trained by its own error-c
 :class:`LogisticRegression` (Cox 1958), :class:`SoftmaxRegression` and :class:`MLP`
 (Rumelhart, Hinton & Williams 1986).
 
-Convolutional networks: :class:`LeCun1989` (the zip-code network), :class:`LeNet5` (LeCun et al.
+Convolutional networks: :class:`MNIST1DConvNet` (the MNIST-1D baseline), :class:`LeCun1989` (the zip-code network), :class:`LeNet5` (LeCun et al.
 1998), :class:`AlexNet` (Krizhevsky et al. 2012), :class:`VGG` (Simonyan & Zisserman 2015),
 :class:`ResNet` and :class:`ResNetCIFAR` (He et al. 2016), :class:`DenseNet` (Huang et al. 2017),
 :class:`MobileNetV2` (Sandler et al. 2018) and :class:`EfficientNet` (Tan & Le 2019); the ImageNet ones
@@ -18,6 +18,7 @@ from groundup.models.lecun1989 import LeCun1989
 from groundup.models.lenet import LeNet5
 from groundup.models.logistic_regression import LogisticRegression
 from groundup.models.mlp import MLP
+from groundup.models.mnist1d_convnet import MNIST1DConvNet
 from groundup.models.mobilenet import MobileNetV2, mobilenet_v2
 from groundup.models.perceptron import Perceptron
 from groundup.models.resnet import (
@@ -38,7 +39,7 @@ from groundup.models.unet import *  # noqa: F403
 from groundup.models.unet import __all__ as _unet_all
 from groundup.models.vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
-__all__ = ["MLP", "LogisticRegression", "Perceptron", "SoftmaxRegression"]
+__all__ = ["MLP", "LogisticRegression", "MNIST1DConvNet", "Perceptron", "SoftmaxRegression"]
 __all__ += [
     "LeCun1989", "LeNet5", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16",
     "vgg16_bn", "vgg19", "vgg19_bn", "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50",

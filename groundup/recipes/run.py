@@ -19,7 +19,16 @@ from typing import Any
 import groundup as gu
 import groundup.nn.functional as F
 from groundup import datasets, nn, optim
-from groundup.models import MLP, LeNet5, LogisticRegression, Perceptron, SoftmaxRegression
+from groundup import transforms as T
+from groundup.models import (
+    MLP,
+    LeNet5,
+    LogisticRegression,
+    MNIST1DConvNet,
+    Perceptron,
+    SoftmaxRegression,
+    resnet_cifar,
+)
 from groundup.recipes import Recipe, task_module
 from groundup.train import CSVLogger, JSONLogger, ModelCheckpoint, Trainer, load_checkpoint, metrics
 from groundup.utils.data import DataLoader, TensorDataset
@@ -46,7 +55,7 @@ class Data:
         return int(self.x_train.shape[1])  # (for images: the channel count)
 
 
-CONV_MODELS = ("lenet5",)
+CONV_MODELS = ("lenet5", "small_resnet")  # models that take (N, 1, H, W) images, not flat vectors
 
 
 def _images(x: gu.Tensor, keep_shape: bool = False) -> gu.Tensor:
@@ -57,7 +66,24 @@ def _images(x: gu.Tensor, keep_shape: bool = False) -> gu.Tensor:
 
 
 def load_data(r: Recipe) -> Data:
-    """Load (or generate) the recipe's data set, split into train / validation / test tensors."""
+    """Load (or generate) the recipe's data set, split into train / validation / test tensors.
+
+    ``r.extra`` may hold ``n_train``, ``n_val`` and ``n_test``: use only the first so many examples of
+    each split (quick trials and tests; the recipes themselves use everything)."""
+    data = _load_data(r)
+    for split, key in (("train", "n_train"), ("val", "n_val"), ("test", "n_test")):
+        n = r.extra.get(key)
+        x = getattr(data, f"x_{split}")
+        if n is None or x is None:
+            continue
+        if int(n) < 1:
+            raise ValueError(f"recipe {r.name!r}: extra[{key!r}] must be a positive count, got {n}")
+        setattr(data, f"x_{split}", x[: int(n)])
+        setattr(data, f"y_{split}", getattr(data, f"y_{split}")[: int(n)])
+    return data
+
+
+def _load_data(r: Recipe) -> Data:
     seed = r.seed
     if r.data in ("linear", "xor", "moons"):
         if r.data == "linear":
@@ -90,6 +116,41 @@ def load_data(r: Recipe) -> Data:
     raise ValueError(f"recipe {r.name!r}: unknown data {r.data!r}")
 
 
+class AugmentedLoader:
+    """A DataLoader whose input batches go through ``transform``: one vectorised call per batch.
+
+    The random draws come from the loader's own generator, which the Trainer stores in its
+    checkpoints, so a resumed run sees the same augmented batches as an uninterrupted one.
+    """
+
+    def __init__(self, loader: DataLoader, transform: Callable[[gu.Tensor], gu.Tensor]) -> None:
+        self.loader, self.transform = loader, transform
+        self.generator = loader.generator
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):  # noqa: ANN204 - yields (inputs, targets) batches
+        for x, y in self.loader:
+            yield self.transform(x), y
+
+
+def build_augmentation(r: Recipe, generator: gu.Generator) -> Callable[[gu.Tensor], gu.Tensor] | None:
+    """The batch augmentation named in ``r.extra["augment"]``: a dict with ``shift`` (max pixels of a
+    random translation, the uncovered border filled with the standardised background) and ``hflip``
+    (mirror half the images). None when the recipe asks for none."""
+    spec = dict(r.extra.get("augment") or {})
+    unknown = sorted(set(spec) - {"shift", "hflip"})
+    if unknown:
+        raise ValueError(f"recipe {r.name!r}: unknown augmentation(s) {unknown}; known: shift, hflip")
+    steps: list[Any] = []
+    if spec.get("shift"):
+        steps.append(T.RandomShift(int(spec["shift"]), fill=-MNIST_MEAN / MNIST_STD, generator=generator))
+    if spec.get("hflip"):
+        steps.append(T.RandomHorizontalFlip(generator=generator))
+    return T.Compose(steps) if steps else None
+
+
 def build_model(r: Recipe, data: Data) -> nn.Module:
     if r.model == "perceptron":
         return Perceptron(data.in_features)
@@ -99,6 +160,14 @@ def build_model(r: Recipe, data: Data) -> nn.Module:
         return SoftmaxRegression(data.in_features, data.num_classes)
     if r.model == "lenet5":
         return LeNet5(num_classes=data.num_classes, activation=r.activation, pooling="max")
+    if r.model == "small_resnet":
+        # extra: depth = 6n + 2 (8, 14, 20, ...), width = channels of the first stage (doubled per stage)
+        depth, width = int(r.extra.get("depth", 8)), int(r.extra.get("width", 16))
+        if depth < 8 or (depth - 2) % 6:
+            raise ValueError(f"recipe {r.name!r}: a CIFAR-style ResNet has depth 6n + 2 (8, 14, 20, ...), got {depth}")
+        return resnet_cifar(depth, num_classes=data.num_classes, in_channels=1, widths=(width, 2 * width, 4 * width))
+    if r.model == "mnist1d_cnn":
+        return MNIST1DConvNet(num_classes=data.num_classes)
     if r.model == "mlp":
         return MLP(data.in_features, list(r.hidden), data.num_classes, activation=r.activation,
                    dropout=r.dropout, batch_norm=r.batch_norm)
@@ -173,6 +242,9 @@ def train(r: Recipe, out_dir: str | Path, *, resume: bool = False, progress: boo
         loader_gen = gu.Generator().manual_seed(r.seed)
         train_loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=r.batch_size,
                                   shuffle=True, generator=loader_gen)
+        augment = build_augmentation(r, loader_gen)
+        if augment is not None:
+            train_loader = AugmentedLoader(train_loader, augment)
         val_loader = None
         if data.x_val is not None:
             val_loader = DataLoader(TensorDataset(data.x_val, data.y_val), batch_size=1024)
