@@ -1,4 +1,5 @@
-"""Pictures of training: loss curves, decision boundaries, confusion matrices, weights, LR schedules.
+"""Pictures of training: loss curves, decision boundaries, confusion matrices, weights, LR schedules,
+and of a CNN's insides: its filters, feature maps and saliency maps.
 
 Every function draws with matplotlib, imported only when a function is called. Figures are made
 with ``matplotlib.figure.Figure`` and rendered by the non-interactive Agg backend, without pyplot:
@@ -28,6 +29,9 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_weights_as_images",
     "plot_lr_schedule",
+    "plot_filters",
+    "plot_feature_maps",
+    "plot_saliency",
 ]
 
 PathLike = str | os.PathLike
@@ -426,4 +430,199 @@ def plot_lr_schedule(
     a.set_ylabel("learning rate")
     a.grid(alpha=0.3)
     a.set_title(title or "learning-rate schedule")
+    return _finish(fig, path, ax)
+
+
+# ----------------------------------------------------------------------------------- CNN filters and feature maps
+def _grid(k: int, ncols: int | None, fn: str) -> tuple[int, int]:
+    """``(nrows, ncols)`` of a row-major grid for ``k`` tiles (about square by default)."""
+    if ncols is None:
+        ncols = math.ceil(math.sqrt(k))
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"{fn}: ncols must be a positive int, got {ncols!r}")
+    ncols = min(ncols, k)
+    return math.ceil(k / ncols), ncols
+
+
+def _mosaic(tiles: np.ndarray, nrows: int, ncols: int, gap: float = np.nan) -> np.ndarray:
+    """``(K, h, w[, 3])`` tiles as one image, row-major, with a 1-pixel ``gap`` between tiles
+    (NaN, drawn white by a colour map with ``bad='white'``; 1.0 for RGB tiles)."""
+    k, h, w = tiles.shape[:3]
+    out = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1, *tiles.shape[3:]), gap)
+    for i in range(k):
+        r, c = divmod(i, ncols)
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = tiles[i]
+    return out
+
+
+def plot_filters(
+    weight: Any,
+    path: PathLike | None = None,
+    *,
+    ax: Any = None,
+    ncols: int | None = None,
+    shared: bool = False,
+    max_filters: int | None = 64,
+    title: str | None = None,
+) -> Any:
+    """The kernels of a convolution, ``(O, C, kh, kw)`` (a ``Conv2d``'s ``weight``, or the layer), as a grid.
+
+    * ``C == 1`` (a first layer on grayscale images): one tile per filter, ``ncols`` per row
+      (default about square), in a diverging colour map: red positive, blue negative, white 0.
+    * ``C == 3`` (a first layer on RGB images): one colour tile per filter, mid-grey at 0.
+    * any other ``C`` (a deeper layer): row ``o`` shows filter ``o``'s ``C`` slices, one per
+      input channel (``ncols`` does not apply).
+
+    ``shared=False`` scales each filter by its own largest ``|w|``, which shows every filter's
+    shape however small it is; ``shared=True`` uses one scale for all, which shows which filters
+    are strong and which barely matter. At most ``max_filters`` filters are drawn.
+    """
+    if hasattr(weight, "weight") and not isinstance(weight, (Tensor, np.ndarray)):  # a layer
+        weight = weight.weight
+    w = _np(weight, "plot_filters: weight").astype(float)
+    if w.ndim != 4 or 0 in w.shape:
+        raise ValueError(f"plot_filters: expected non-empty (out_channels, in_channels, kh, kw) weights, got shape {w.shape}")
+    if max_filters is not None:
+        w = w[:max_filters]
+    o, c = w.shape[:2]
+    scale = np.abs(w).reshape(o, -1).max(axis=1)  # (O,) one scale per filter
+    if shared:
+        scale[:] = scale.max()
+    scale[scale == 0] = 1.0
+    w = w / scale[:, None, None, None]  # every value in [-1, 1]
+    if c == 3:
+        nrows, ncols = _grid(o, ncols, "plot_filters")
+        mosaic = _mosaic(w.transpose(0, 2, 3, 1) / 2 + 0.5, nrows, ncols, gap=1.0)  # (.., .., 3) in [0, 1]
+    elif c == 1:
+        nrows, ncols = _grid(o, ncols, "plot_filters")
+        mosaic = _mosaic(w[:, 0], nrows, ncols)
+    else:
+        if ncols is not None:
+            raise ValueError(f"plot_filters: filters with {c} input channels are drawn one row per filter, "
+                             "one column per input channel; ncols only applies to 1 or 3 input channels")
+        nrows, ncols = o, c
+        mosaic = _mosaic(w.reshape(o * c, *w.shape[2:]), nrows, ncols)
+    fig, a, own = _start(path, ax, "plot_filters", figsize=(max(3.0, 0.6 * ncols), max(3.0, 0.6 * nrows)))
+    if c == 3:
+        a.imshow(mosaic, interpolation="nearest")
+    else:
+        cmap = _mpl().colormaps["RdBu_r"].with_extremes(bad="white")
+        a.imshow(np.ma.masked_invalid(mosaic), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    a.set_axis_off()
+    if title:
+        a.set_title(title)
+    return _finish(fig, path, ax)
+
+
+def plot_feature_maps(
+    maps: Any,
+    path: PathLike | None = None,
+    *,
+    ax: Any = None,
+    ncols: int | None = None,
+    shared: bool = False,
+    max_maps: int | None = 64,
+    cmap: str = "viridis",
+    title: str | None = None,
+) -> Any:
+    """The channels of one input's activations, ``(C, H, W)`` or ``(1, C, H, W)``, as a grid of images.
+
+    Pass one sample (``maps[i]`` of a batch, e.g. from :func:`groundup.interpret.feature_maps`).
+    ``shared=False`` stretches each map from its own minimum to its maximum (shows the pattern in
+    every channel); ``shared=True`` uses one range for all (shows which channels are active). At
+    most ``max_maps`` channels are drawn, ``ncols`` per row (default about square).
+    """
+    m = _np(maps, "plot_feature_maps: maps").astype(float)
+    if m.ndim == 4 and m.shape[0] == 1:
+        m = m[0]
+    if m.ndim != 3 or 0 in m.shape:
+        raise ValueError(f"plot_feature_maps: expected one input's maps, shape (C, H, W) or (1, C, H, W), got "
+                         f"{_np(maps, 'plot_feature_maps: maps').shape}; for a batch pass maps[i]")
+    if max_maps is not None:
+        m = m[:max_maps]
+    k = m.shape[0]
+    flat = m.reshape(k, -1)
+    lo, hi = flat.min(axis=1), flat.max(axis=1)  # (C,) each
+    if shared:
+        lo[:], hi[:] = lo.min(), hi.max()
+    span = np.where(hi > lo, hi - lo, 1.0)
+    m = (m - lo[:, None, None]) / span[:, None, None]  # each map in [0, 1]
+    nrows, ncols = _grid(k, ncols, "plot_feature_maps")
+    fig, a, own = _start(path, ax, "plot_feature_maps", figsize=(max(3.0, 1.0 * ncols), max(3.0, 1.0 * nrows)))
+    colors = _mpl().colormaps[cmap].with_extremes(bad="white")
+    a.imshow(np.ma.masked_invalid(_mosaic(m, nrows, ncols)), cmap=colors, vmin=0, vmax=1, interpolation="nearest")
+    a.set_axis_off()
+    if title:
+        a.set_title(title)
+    return _finish(fig, path, ax)
+
+
+# ----------------------------------------------------------------------------------- saliency
+def _as_images(x: np.ndarray, n: int | None, fn: str) -> np.ndarray:
+    """Images as ``(N, H, W)`` (grayscale) or ``(N, H, W, 3)`` (RGB), from (H, W), (C, H, W) or (N, C, H, W)."""
+    if n is None:  # one image: (H, W), (C, H, W) or (1, C, H, W)
+        x = x[None] if x.ndim in (2, 3) else x
+        x = x[:, None] if x.ndim == 3 else x  # (1, H, W) -> (1, 1, H, W)
+    elif x.ndim == 3:
+        x = x[:, None]  # (N, H, W) -> (N, 1, H, W)
+    if x.ndim != 4 or x.shape[1] not in (1, 3) or (n is not None and x.shape[0] != n):
+        raise ValueError(f"{fn}: image must be (H, W) or (C, H, W) for one saliency map, (N, H, W) or "
+                         f"(N, C, H, W) for N maps, with C = 1 or 3; got shape {x.shape} for "
+                         f"{'one map' if n is None else f'{n} maps'}")
+    if x.shape[1] == 1:
+        return x[:, 0]
+    lo = x.min(axis=(1, 2, 3), keepdims=True)
+    hi = x.max(axis=(1, 2, 3), keepdims=True)
+    return ((x - lo) / np.where(hi > lo, hi - lo, 1.0)).transpose(0, 2, 3, 1)  # RGB stretched to [0, 1]
+
+
+def plot_saliency(
+    image: Any,
+    saliency: Any,
+    path: PathLike | None = None,
+    *,
+    ax: Any = None,
+    labels: Sequence[str] | None = None,
+    cmap: str = "hot",
+    title: str | None = None,
+) -> Any:
+    """Images (top row) above their saliency maps (bottom row), one column per image.
+
+    ``saliency`` is ``(H, W)`` for one image or ``(N, H, W)`` for N (as
+    :func:`groundup.interpret.saliency` returns); ``image`` is the matching ``(H, W)`` / ``(C, H, W)``
+    or ``(N, H, W)`` / ``(N, C, H, W)`` input, grayscale or RGB. Each map is drawn from 0 to its own
+    maximum: a saliency map says which pixels matter most for this image, not how much in
+    absolute terms. ``labels`` (one string per image) title the columns. ``ax`` may be a
+    ``(2, N)`` array of Axes (two Axes for one image).
+    """
+    s = _np(saliency, "plot_saliency: saliency").astype(float)
+    if s.ndim not in (2, 3) or 0 in s.shape:
+        raise ValueError(f"plot_saliency: saliency must be (H, W) or (N, H, W), got shape {s.shape}")
+    n = None if s.ndim == 2 else s.shape[0]
+    s = s[None] if n is None else s
+    imgs = _as_images(_np(image, "plot_saliency: image").astype(float), n, "plot_saliency")
+    if imgs.shape[1:3] != s.shape[1:]:
+        raise ValueError(f"plot_saliency: images are {imgs.shape[1:3]} but saliency maps are {s.shape[1:]}")
+    k = s.shape[0]
+    if labels is not None and len(labels) != k:
+        raise ValueError(f"plot_saliency: {len(labels)} labels for {k} image(s)")
+    if ax is not None:
+        axes = np.asarray(ax, dtype=object).reshape(-1)
+        if axes.size != 2 * k:
+            raise ValueError(f"plot_saliency: {k} image(s) need a (2, {k}) array of Axes, got {axes.size} Axes")
+        axes = axes.reshape(2, k)
+    fig, axes_, own = _start(path, None if ax is None else list(axes.ravel()), "plot_saliency", nrows=2, ncols=k,
+                             squeeze=False, figsize=(max(2.0, 1.4 * k), 3.0))
+    axes = np.asarray(axes_, dtype=object).reshape(2, k) if own else axes
+    peak = s.reshape(k, -1).max(axis=1)
+    for i in range(k):
+        top, bottom = axes[0, i], axes[1, i]
+        top.imshow(imgs[i], cmap="gray" if imgs.ndim == 3 else None, interpolation="nearest")
+        bottom.imshow(s[i], cmap=cmap, vmin=0, vmax=peak[i] if peak[i] > 0 else 1.0, interpolation="nearest")
+        top.set_axis_off()
+        bottom.set_axis_off()
+        if labels is not None:
+            top.set_title(str(labels[i]), fontsize=9)
+    if title and own:
+        fig.suptitle(title)
     return _finish(fig, path, ax)

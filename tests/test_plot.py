@@ -226,3 +226,80 @@ def test_lr_schedule_errors(tmp_path):
 def test_nested_output_directory_is_created(tmp_path):
     out = plot.plot_lr_schedule([1.0, 0.5, 0.25], tmp_path / "a" / "b" / "lr.png")
     assert_png(out)
+
+
+# ------------------------------------------------------------------------------------------ CNN filters, maps, saliency
+def test_mosaic_places_tiles_row_major_with_gaps():
+    tiles = np.arange(3 * 2 * 2, dtype=float).reshape(3, 2, 2)
+    m = plot._mosaic(tiles, nrows=2, ncols=2)
+    assert m.shape == (5, 5)
+    np.testing.assert_array_equal(m[:2, :2], tiles[0])
+    np.testing.assert_array_equal(m[:2, 3:], tiles[1])
+    np.testing.assert_array_equal(m[3:, :2], tiles[2])
+    assert np.isnan(m[2]).all() and np.isnan(m[:, 2]).all() and np.isnan(m[3:, 3:]).all()
+
+
+def test_plot_filters_grayscale_rgb_and_deep(tmp_path):
+    conv = gu.nn.Conv2d(1, 6, 5)
+    img = assert_png(plot.plot_filters(conv, tmp_path / "c1.png"))  # the layer itself
+    assert img.shape[1] > img.shape[0]  # 6 filters: 3 per row, 2 rows
+    rgb = np.random.default_rng(0).normal(size=(8, 3, 3, 3))
+    assert_png(plot.plot_filters(rgb, tmp_path / "rgb.png", shared=True))
+    deep = gu.randn(4, 6, 5, 5, generator=gu.Generator(0))
+    img = assert_png(plot.plot_filters(deep, tmp_path / "c3.png"))
+    assert img.shape[1] > img.shape[0]  # 4 rows of 6 input channels
+
+
+def test_plot_filters_colour_scale():
+    """Per-filter scaling shows a weak filter at full contrast; a shared scale keeps it faint."""
+    w = np.stack([np.full((1, 2, 2), 1.0), np.full((1, 2, 2), 0.1)])  # (2, 1, 2, 2): a strong and a weak filter
+    shown = {}
+    for shared in (False, True):
+        ax = Figure().subplots()
+        plot.plot_filters(w, ax=ax, shared=shared)
+        shown[shared] = np.ma.filled(ax.images[0].get_array(), np.nan)
+    np.testing.assert_allclose(shown[False][:, 3:], 1.0)  # the weak filter's tile, scaled by its own max
+    np.testing.assert_allclose(shown[True][:, 3:], 0.1)
+    np.testing.assert_allclose(shown[True][:, :2], 1.0)
+
+
+def test_plot_filters_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"\(out_channels, in_channels, kh, kw\)"):
+        plot.plot_filters(np.zeros((6, 5, 5)), tmp_path / "e.png")
+    with pytest.raises(ValueError, match="ncols only applies"):
+        plot.plot_filters(np.ones((4, 6, 5, 5)), tmp_path / "e.png", ncols=2)
+    with pytest.raises(ValueError, match="ncols must be a positive int"):
+        plot.plot_filters(np.ones((4, 1, 5, 5)), tmp_path / "e.png", ncols=0)
+
+
+def test_plot_feature_maps(tmp_path):
+    maps = gu.randn(1, 16, 10, 10, generator=gu.Generator(1)).relu()
+    img = assert_png(plot.plot_feature_maps(maps, tmp_path / "m.png"))
+    assert abs(img.shape[0] - img.shape[1]) < 0.2 * img.shape[0]  # 4x4 grid
+    ax = Figure().subplots()
+    two = np.stack([np.linspace(0, 1, 9).reshape(3, 3), np.linspace(0, 4, 9).reshape(3, 3)])  # (2, 3, 3)
+    plot.plot_feature_maps(two, ax=ax, shared=True, ncols=2)
+    shown = np.ma.filled(ax.images[0].get_array(), np.nan)
+    np.testing.assert_allclose(shown[:, 4:].max(), 1.0)
+    np.testing.assert_allclose(shown[:, :3].max(), 0.25)  # on the shared range [0, 4]
+    with pytest.raises(ValueError, match="for a batch pass maps"):
+        plot.plot_feature_maps(np.zeros((2, 4, 5, 5)), tmp_path / "e.png")
+
+
+def test_plot_saliency(tmp_path):
+    rng = np.random.default_rng(0)
+    images, maps = rng.normal(size=(4, 1, 12, 12)), rng.random((4, 12, 12))
+    img = assert_png(plot.plot_saliency(images, maps, tmp_path / "s.png", labels=list("abcd")))
+    assert img.shape[1] > img.shape[0]  # 4 columns, 2 rows
+    assert_png(plot.plot_saliency(rng.normal(size=(3, 12, 12)), maps[0], tmp_path / "rgb.png"))  # one RGB image
+    axes = Figure().subplots(2, 1)
+    assert plot.plot_saliency(images[0, 0], maps[0], ax=axes) is axes
+    grid = Figure().subplots(2, 4)
+    assert plot.plot_saliency(images, maps, ax=grid) is grid
+    assert all(a.images for a in grid.ravel())
+    with pytest.raises(ValueError, match="for 4 maps"):
+        plot.plot_saliency(images[:3], maps, tmp_path / "e.png")
+    with pytest.raises(ValueError, match=r"images are \(12, 12\) but saliency maps are \(10, 10\)"):
+        plot.plot_saliency(images, maps[:, :10, :10], tmp_path / "e.png")
+    with pytest.raises(ValueError, match=r"\(2, 4\) array of Axes"):
+        plot.plot_saliency(images, maps, ax=Figure().subplots(2, 1))
