@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam"])
     t.add_argument("--schedule", choices=["none", "step", "cosine", "exponential", "onecycle"])
     t.add_argument("--seed", type=int)
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="extra",
+                   help="set the recipe's extra[KEY] (VALUE as JSON if it parses, else a string); repeatable, "
+                        "e.g. --set n_train=1000 --set 'augment={\"shift\": 1}'")
     t.add_argument("--out", help="output folder (default runs/RECIPE)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.safetensors")
     t.add_argument("--no-progress", action="store_true", help="print one line per epoch instead of a bar")
@@ -38,6 +41,20 @@ def _parser() -> argparse.ArgumentParser:
 def _positive(name: str, value: float | None) -> None:
     if value is not None and value <= 0:
         raise SystemExit(f"groundup train: --{name} must be positive, got {value}")
+
+
+def _extra(pairs: Sequence[str], extra: dict) -> dict:
+    """``extra`` updated with ``KEY=VALUE`` pairs; values parse as JSON when they can (numbers, lists, dicts)."""
+    out = dict(extra)
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"groundup train: --set expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                if getattr(args, k) is not None}
     if args.epochs is not None and args.steps is None:
         changes["steps"] = None
+    if args.extra:
+        changes["extra"] = _extra(args.extra, recipe.extra)
     recipe = recipe.replace(**changes)
     if args.threads:
         import groundup

@@ -180,3 +180,13 @@ def test_subset_knobs_and_resnet_depth_are_checked(tmp_path):
     assert data.x_train.shape == (100, 40) and data.x_test.shape == (50, 40)
     with pytest.raises(ValueError, match="depth 6n"):
         run.build_model(_small("fashion-resnet", depth=10), data)
+
+
+def test_set_overrides_extra_fields(tmp_path):
+    res, out = _train(tmp_path, "mnist1d-cnn", "--steps", "40", "--set", "n_train=400", "--set", "n_test=100",
+                      "--set", "note=plain text")
+    saved = gu.load(out / "last.safetensors")["extra"]["recipe"]["extra"]
+    assert saved == {"n_train": 400, "n_test": 100, "note": "plain text"}
+    assert res["epochs_run"] == 10  # 40 steps of batch 100 over 400 examples
+    with pytest.raises(SystemExit, match="--set expects KEY=VALUE"):
+        main(["train", "mnist1d-cnn", "--set", "n_train"])

@@ -139,10 +139,13 @@ def test_load_state_dict_strict_reports_everything_and_writes_nothing():
     tres = t.load_state_dict({k: torch.tensor(v) for k, v in bad.items()}, strict=False)
     assert gres.missing_keys == tres.missing_keys == ["0.bias", "2.weight"]
     assert gres.unexpected_keys == tres.unexpected_keys == ["extra"]
+    assert repr(gres) == repr(tres)
     np.testing.assert_array_equal(g[0].weight.detach().numpy(), good["0.weight"].astype(np.float32))
     np.testing.assert_array_equal(g[0].bias.detach().numpy(), before["0.bias"])
     with pytest.raises(RuntimeError, match="size mismatch"):  # a size mismatch fails even non-strict
         g.load_state_dict({"0.weight": np.zeros((2, 2))}, strict=False)
+    full = {k: torch.tensor(v) for k, v in good.items()}
+    assert repr(g.load_state_dict(good)) == repr(t.load_state_dict(full)) == "<All keys matched successfully>"
 
 
 def test_load_state_dict_keeps_dtype_and_bumps_version():

@@ -46,8 +46,15 @@ class Parameter(Tensor):
 
 
 class _IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns: the keys it did not find, and the ones it did not expect."""
+
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+    def __repr__(self) -> str:  # as PyTorch's
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
 class Module:
