@@ -2,11 +2,14 @@
 
 Run: ``.venv/bin/python -m benchmarks.bench_conv``. The workload is one forward and backward pass
 of the layer (input, weight and bias gradients; the upstream gradient is a fixed random array),
-in groundup and PyTorch, with the same weights and data, in one process. groundup runs with 2
-BLAS threads; PyTorch with 1 and with 2 threads, and the faster of the two is "PyTorch at its best
-here" (on the 2-core reference machine either can win: its 2-thread convolution varies a lot from
-run to run). The three configurations are timed in phases, round-robin over several rounds, each
-phase starting with an untimed call; medians over all rounds. Phases rather than strict
+in groundup and PyTorch, with the same weights and data, in one process. Each library runs with
+1 and with 2 threads (groundup: BLAS threads; PyTorch: ``torch.set_num_threads``) and is compared
+at its faster setting, "at its best here": on the 2-core reference machine either can win for
+PyTorch (its 2-thread convolution varies a lot from run to run), and while other processes keep
+a core busy, a 2-thread OpenBLAS GEMM waits at every sync point for its descheduled worker
+(measured under such load: 2 threads several times slower than 1). The four configurations are
+timed in phases, round-robin over several rounds, each phase starting with an untimed call;
+medians over all rounds (and minimums, the better estimate on a noisy machine). Phases rather than strict
 alternation (``time_pair``) because OpenBLAS keeps its worker thread spinning for about 0.1 s
 after each call (measured: 0.1 s of CPU time in the first idle second), which takes one of the
 two cores from PyTorch's next call and vice versa: alternating call by call measured both
@@ -132,12 +135,68 @@ def _blas_note() -> str:
     return note + "\n"
 
 
+def time_phases(configs: dict, repeat: int, rounds: int) -> dict:
+    """Seconds per call of each configuration ``{key: (fn, setup or None)}``: all timings.
+
+    Round-robin over ``rounds`` rounds; in each, every configuration runs one phase: its ``setup``
+    (e.g. setting a thread count), one untimed call (waking this library's threads while the
+    other's go idle, see the module docstring), then ``repeat // rounds`` timed calls.
+    """
+    times: dict = {k: [] for k in configs}
+    per_round = max(1, repeat // rounds)
+    for _ in range(rounds):
+        for key, (fn, setup) in configs.items():
+            if setup is not None:
+                setup()
+            fn()
+            for _ in range(per_round):
+                t0 = time.perf_counter()
+                fn()
+                times[key].append(time.perf_counter() - t0)
+    return times
+
+
+def compare(lib_gu, lib_torch, step_gu, step_torch, repeat: int, rounds: int) -> dict:
+    """Time both steps with 1 and 2 threads each (:func:`time_phases`): all timings, keyed
+    ``("groundup" | "torch", threads)``."""
+    configs = {}
+    for threads in (1, 2):
+        configs["groundup", threads] = (step_gu, lambda n=threads: lib_gu.set_num_threads(n))
+        configs["torch", threads] = (step_torch, lambda n=threads: lib_torch.set_num_threads(n))
+    return time_phases(configs, repeat, rounds)
+
+
+def fastest(times: dict, lib: str) -> int:
+    """The thread count (1 or 2) with the lower median time for ``lib`` in :func:`compare`'s timings."""
+    return min((1, 2), key=lambda n: statistics.median(times[lib, n]))
+
+
+def report(name: str, times: dict, target: str, extra_rows: tuple[str, ...] = ()) -> None:
+    """Print :func:`compare`'s timings: each library at its faster thread count, as a table row."""
+    from benchmarks.common import fmt_time
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    best = {lib: fastest(times, lib) for lib in ("groundup", "torch")}
+    for lib, label in (("groundup", "groundup"), ("torch", "PyTorch")):
+        print(f"{label}: {fmt_time(med[lib, 1])} with 1 thread, {fmt_time(med[lib, 2])} with 2 threads.")
+    g, t = med["groundup", best["groundup"]], med["torch", best["torch"]]
+    setting = f"groundup {best['groundup']} thread(s), PyTorch {best['torch']} thread(s)"
+    print("\n| workload | groundup | PyTorch | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(f"| {name} ({setting}) | {fmt_time(g)} | {fmt_time(t)} | {g / t:.2f}x | {target} |")
+    for row in extra_rows:
+        print(row)
+    low = {lib: min(min(times[lib, 1]), min(times[lib, 2])) for lib in ("groundup", "torch")}
+    print(f"\nMinimum over all rounds and thread counts: groundup {fmt_time(low['groundup'])}, PyTorch "
+          f"{fmt_time(low['torch'])}: {low['groundup'] / low['torch']:.2f}x.")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--threads", type=int, default=2, help="groundup's BLAS threads")
-    p.add_argument("--repeat", type=int, default=15, help="timed calls per configuration")
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=16, help="timed calls per configuration")
+    p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--memory", choices=["gu", "torch"], help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)  # for the memory subprocess
     args = p.parse_args()
     if args.memory:
         measure_memory(args.memory, args.threads)
@@ -146,40 +205,19 @@ def main() -> None:
     import torch
 
     import groundup as gu
-    from benchmarks.common import fmt_time, machine
+    from benchmarks.common import machine
 
-    gu.set_num_threads(args.threads)
     step_gu, step_torch = make_step(gu), make_step(torch)
-    configs = {"groundup": (step_gu, None), 1: (step_torch, 1), 2: (step_torch, 2)}
-    times: dict = {k: [] for k in configs}
-    per_round = max(1, args.repeat // args.rounds)
-    for _ in range(args.rounds):
-        for key, (fn, threads) in configs.items():
-            if threads:
-                torch.set_num_threads(threads)
-            fn()  # untimed: wakes this library's threads while the other's go idle
-            for _ in range(per_round):
-                t0 = time.perf_counter()
-                fn()
-                times[key].append(time.perf_counter() - t0)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    best = min((1, 2), key=med.get)
-    g, tt = med["groundup"], med[best]
+    times = compare(gu, torch, step_gu, step_torch, args.repeat, args.rounds)
     try:
-        m_gu, m_torch = peak_memory("gu", args.threads), peak_memory("torch", best)
+        m_gu, m_torch = peak_memory("gu", fastest(times, "groundup")), peak_memory("torch", fastest(times, "torch"))
     except (subprocess.CalledProcessError, OSError, ValueError):  # no /proc: not Linux
         m_gu = m_torch = float("nan")
-    threads = f"{best} thread{'s' * (best > 1)}"
     print(f"# bench_conv — {machine()}\n")
     print(_blas_note())
-    print(f"PyTorch: {fmt_time(med[1])} with 1 thread, {fmt_time(med[2])} with 2 threads; "
-          f"compared at {threads}.\n")
-    print("| workload | groundup | PyTorch | ratio | target |")
-    print("|---|---|---|---|---|")
-    print(f"| Conv2d 64->64 3x3 pad 1, (32, 64, 32, 32) float32, fwd+bwd (PyTorch {threads}) "
-          f"| {fmt_time(g)} | {fmt_time(tt)} | {g / tt:.2f}x | <= 1.5x |")
-    print(f"| peak memory of that workload (RSS growth) | {m_gu / 2**20:.1f} MiB | {m_torch / 2**20:.1f} MiB "
-          f"| {m_gu / m_torch:.2f}x | <= 2x |")
+    memory = (f"| peak memory of that workload (RSS growth) | {m_gu / 2**20:.1f} MiB | {m_torch / 2**20:.1f} MiB "
+              f"| {m_gu / m_torch:.2f}x | <= 2x |")
+    report("Conv2d 64->64 3x3 pad 1, (32, 64, 32, 32) float32, fwd+bwd", times, "<= 1.5x", (memory,))
 
 
 if __name__ == "__main__":

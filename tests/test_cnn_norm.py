@@ -170,11 +170,26 @@ def test_batchnorm2d_errors():
         nn.BatchNorm3d(3)(gu.randn(2, 3, 4, 4))
     with pytest.raises(
         RuntimeError,
-        match=r"batch_norm: expected running_mean of shape \(4,\) \(one entry per channel of input shape \(2, 4, 2, 2\)\), but got running_mean of shape \(3,\)",
+        match=r"BatchNorm2d: expected input with 3 channels \(num_features=3\) in dimension 1, but got input of "
+        r"shape \(2, 4, 2, 2\) with 4 channels",
     ):
         m(gu.randn(2, 4, 2, 2))
+    with pytest.raises(
+        RuntimeError,
+        match=r"batch_norm: expected running_mean of shape \(4,\) \(one entry per channel of input shape \(2, 4, 2, 2\)\), but got running_mean of shape \(3,\)",
+    ):
+        F.batch_norm(gu.randn(2, 4, 2, 2), m.running_mean, m.running_var, training=True)
+    free = nn.BatchNorm2d(3, affine=False, track_running_stats=False)  # no per-channel state: any C, as PyTorch
+    assert tuple(free(gu.randn(2, 4, 2, 2)).shape) == (2, 4, 2, 2)
     with pytest.raises(TypeError, match=r"BatchNorm2d: expected a Tensor, got ndarray"):
         m(np.zeros((2, 3, 4, 4)))
+    with pytest.raises(RuntimeError, match=r"^BatchNorm1d: expected input with 5 channels \(num_features=5\) in "
+                       r"dimension 1, but got input of shape \(4, 3, 7\) with 3 channels"):
+        nn.BatchNorm1d(5)(gu.randn(4, 3, 7))
+    with pytest.raises(ValueError, match=r"^BatchNorm1d: expected 2D or 3D input \(got 4D input of shape \(4, 5, 1, 1\)\)"):
+        nn.BatchNorm1d(5)(gu.randn(4, 5, 1, 1))
+    with pytest.raises(ValueError, match=r"^InstanceNorm2d: expected 3D or 4D input \(got 2D input\); input shape \(3, 5\)"):
+        nn.InstanceNorm2d(3)(gu.randn(3, 5))
 
 
 # ------------------------------------------------------------------------------ group_norm
@@ -343,9 +358,14 @@ def test_group_norm_errors():
     with pytest.raises(TypeError, match=r"group_norm: expected a floating point input, got int64"):
         F.group_norm(gu.tensor([[1, 2]]), 1)
     with pytest.raises(
-        RuntimeError, match=r"group_norm: expected weight of shape \(6,\).*got weight of shape \(8,\)"
+        RuntimeError, match=r"GroupNorm: expected input with 8 channels \(num_channels=8\) in dimension 1, but got "
+        r"input of shape \(2, 6, 3\) with 6 channels"
     ):
         nn.GroupNorm(2, 8)(x)
+    with pytest.raises(RuntimeError, match=r"GroupNorm: expected an input of shape \(N, C, \*\) with at least 2 dims, "
+                       r"got shape \(6,\)"):
+        nn.GroupNorm(2, 6)(gu.randn(6))
+    assert tuple(nn.GroupNorm(2, 8, affine=False)(x).shape) == (2, 6, 3)  # no γ, β: any C divisible by G, as PyTorch
 
 
 # --------------------------------------------------------------------------- instance_norm

@@ -199,6 +199,91 @@ def test_col2im_and_flipped_kernel_agree(monkeypatch):
     np.testing.assert_array_equal(a[1], b[1])
 
 
+LAYOUT_CASES = [
+    # (op, x shape, w shape, kwargs): strides, dilations, paddings, groups and odd sizes
+    ("conv2d", (3, 4, 7, 9), (6, 4, 3, 3), dict(padding=1)),
+    ("conv2d", (3, 4, 9, 8), (6, 2, 3, 2), dict(stride=2, padding=(1, 0), groups=2)),
+    ("conv2d", (3, 4, 10, 11), (5, 4, 3, 3), dict(stride=(3, 2), dilation=(1, 2), padding=2)),
+    ("conv2d", (3, 2, 8, 7), (4, 2, 5, 5), dict(padding=2)),
+    ("conv2d", (3, 4, 6, 6), (4, 1, 3, 3), dict(groups=4, stride=2, padding=1)),
+    ("conv1d", (3, 4, 17), (6, 4, 5), dict(stride=2, padding=3, dilation=2)),
+    ("conv_transpose2d", (3, 6, 5, 4), (6, 4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose2d", (3, 4, 5, 6), (4, 3, 4, 4), dict(stride=2, padding=1)),
+    ("conv_transpose2d", (3, 2, 4, 5), (2, 6, 3, 3), dict(padding=1)),  # more outputs than inputs: col2im
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("wide", [0.0, 1e9], ids=["exact", "wide"])
+@pytest.mark.parametrize("block", [150, 10**6], ids=["ragged-blocks", "one-block"])
+@pytest.mark.parametrize("name,xs,ws,kw", LAYOUT_CASES, ids=[f"{c[0]}{c[1]}{c[3]}" for c in LAYOUT_CASES])
+def test_wide_and_exact_columns(monkeypatch, wide, block, name, xs, ws, kw):
+    """Both column layouts (wide rows with padding columns, and exact windows) give PyTorch's
+    outputs and gradients, for every stride phase, dilation, padding and group setting, with one
+    block of images and with ragged blocks (where the work arrays are strided views)."""
+    monkeypatch.setattr(conv_mod, "_WIDE", wide)
+    monkeypatch.setattr(conv_mod, "_BLOCK", block)
+    _run(name, xs, ws, True, gradcheck=False, **kw)
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf · 0, as intended
+@pytest.mark.parametrize("where", ["x", "w"])
+def test_wide_columns_keep_inf_and_nan_where_torch_has_them(monkeypatch, where):
+    """Without padding, a wide layout's padding columns read real pixels of the next row (dW)
+    or add into them (col2im), multiplied by a zero of G; an inf there would make NaN where
+    PyTorch has a finite value. The engines detect it (non-finite dW, non-finite W) and use exact
+    columns, so the non-finite values land exactly where PyTorch's do."""
+    monkeypatch.setattr(conv_mod, "_WIDE", 1e9)
+    if where == "x":  # dW: column 0 is seen by kernel column 0 only
+        x, w, kw = rand(2, 3, 6, 7, seed=1), rand(4, 3, 3, 3, seed=2), {}
+        x[0, 1, 2, 0], x[1, 2, 4, 1] = np.inf, np.nan
+    else:  # dx by col2im (stride 2), and conv_transpose2d's forward, with an inf weight
+        x, w, kw = rand(2, 3, 7, 9, seed=1), rand(4, 3, 3, 3, seed=2), dict(stride=2)
+        w[1, 0, 2, 2] = np.inf
+    ins = [gu.tensor(a, requires_grad=True) for a in (x, w)]
+    tins = [torch.tensor(a, requires_grad=True) for a in (x, w)]
+    y, ty = F.conv2d(*ins, **kw), TF.conv2d(*tins, **kw)
+    g = rand(*ty.shape, seed=3)
+    y.backward(gu.tensor(g))
+    ty.backward(torch.tensor(g))
+    for a, t in zip(ins, tins):
+        assert np.isfinite(t.grad.numpy()).sum() > 0
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-10)  # NaN == NaN here
+    if where == "w":  # the transposed convolution's forward is the col2im engine itself
+        y = F.conv_transpose2d(gu.tensor(g), gu.tensor(w), stride=2, output_padding=(0, 0))
+        ty = TF.conv_transpose2d(torch.tensor(g), torch.tensor(w), stride=2)
+        np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@requires_torch
+@pytest.mark.parametrize("kw", [{}, dict(groups=2), dict(stride=2), dict(padding=1)],
+                         ids=["1x1", "1x1-groups", "1x1-stride2", "1x1-pad"])
+def test_pointwise_convolution(kw):
+    """1x1 kernels with stride 1 and no padding skip im2col (one GEMM per image); strided or
+    padded ones take the general path. Both match PyTorch, as conv and as conv_transpose."""
+    _run("conv2d", (3, 4, 5, 7), (6, 4 // kw.get("groups", 1), 1, 1), True, **kw)
+    _run("conv_transpose2d", (3, 4, 5, 7), (4, 6 // kw.get("groups", 1), 1, 1), True, **kw)
+
+
+def test_work_arrays_never_leak_into_results():
+    """The engines keep their work arrays from call to call: a later call (other shapes, or the
+    same shapes with other data) must not change an earlier result, and a result computed after
+    others must equal the same result computed first (no stale data in a reused buffer)."""
+    x1, w1 = gu.tensor(rand(4, 3, 9, 8, seed=1)), gu.tensor(rand(5, 3, 3, 3, seed=2))
+    x2, w2 = gu.tensor(rand(2, 6, 5, 11, seed=3)), gu.tensor(rand(4, 6, 3, 2, seed=4))
+    first = F.conv2d(x1, w1, padding=1)
+    kept = first.numpy().copy()
+    F.conv2d(x2, w2, stride=2, padding=(0, 1))
+    F.conv2d(gu.tensor(rand(4, 3, 9, 8, seed=5)), w1, padding=1)
+    np.testing.assert_array_equal(first.numpy(), kept)
+    np.testing.assert_array_equal(F.conv2d(x1, w1, padding=1).numpy(), kept)
+    slow = sum(  # an obvious loop over kernel offsets, as the independent reference
+        np.einsum("oc,nchw->nohw", w1.numpy()[:, :, p, q], np.pad(x1.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)))[
+            :, :, p : p + 9, q : q + 8]) for p in range(3) for q in range(3))
+    np.testing.assert_allclose(kept, slow, rtol=1e-12, atol=1e-12)
+
+
 @requires_torch
 def test_float32_stays_float32_and_matches_torch():
     rng = np.random.default_rng(0)
@@ -416,7 +501,31 @@ ERROR_CASES = [
     (lambda: nn.Conv1d(3, 4, 3, stride=0), ValueError, r"stride must be >= 1"),
     (lambda: nn.Conv2d(3, 4, (3, 3, 3)), TypeError, r"kernel_size must be an int or a tuple of 2 ints"),
     (lambda: nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect"), ValueError, r'Only "zeros" padding mode'),
-    (lambda: nn.Conv2d(3, 4, 3)(_t(1, 2, 5, 5, dtype=np.float32)), RuntimeError, r"to have .*3 channels, but got 2"),
+    # modules name themselves, the shapes and the rule
+    (lambda: nn.Conv2d(3, 4, 3)(_t(1, 2, 5, 5, dtype=np.float32)), RuntimeError,
+     r"^Conv2d: expected input with 3 channels \(in_channels=3\) in dimension 1, but got input of shape "
+     r"\(1, 2, 5, 5\) with 2 channels"),
+    (lambda: nn.Conv2d(3, 4, 3)(_t(3, 5, dtype=np.float32)), RuntimeError,
+     r"^Conv2d: expected a 3-D \(unbatched: C, H, W\) or 4-D \(batched: N, C, H, W\) input, but got input of shape \(3, 5\)"),
+    (lambda: nn.Conv2d(3, 4, 3, padding_mode="reflect", padding=1)(_t(3, 5, dtype=np.float32)), RuntimeError,
+     r"^Conv2d: expected a 3-D"),  # checked before the padding
+    (lambda: nn.Conv1d(3, 4, 3)(_t(2, 4, 7, dtype=np.float32)), RuntimeError,
+     r"^Conv1d: expected input with 3 channels .* shape \(2, 4, 7\) with 4 channels"),
+    (lambda: nn.Conv2d(3, 4, (5, 3), dilation=2)(_t(1, 3, 6, 9, dtype=np.float32)), RuntimeError,
+     r"^Conv2d: kernel size \(5, 3\) \(dilation \(2, 2\): spans 9 in dimension 0\) is larger than the padded input "
+     r"\(6, 9\)"),
+    (lambda: nn.ConvTranspose2d(4, 2, 3)(_t(1, 3, 5, 5, dtype=np.float32)), RuntimeError,
+     r"^ConvTranspose2d: expected input with 4 channels \(in_channels=4\) .* shape \(1, 3, 5, 5\) with 3 channels"),
+    (lambda: nn.ConvTranspose1d(4, 2, 3)(_t(1, 4, 5, 5, dtype=np.float32)), RuntimeError,
+     r"^ConvTranspose1d: expected a 2-D \(unbatched: C, L\) or 3-D .*shape \(1, 4, 5, 5\)"),
+    (lambda: nn.ConvTranspose2d(4, 2, 3, padding=3)(_t(1, 4, 2, 2, dtype=np.float32)), RuntimeError,
+     r"^ConvTranspose2d: the output size .* is \(-2, -2\).*must be positive"),
+    (lambda: nn.Conv2d(4, 4, 3, groups=3), ValueError, r"in_channels \(4\) must be divisible by groups \(3\)"),
+    (lambda: F.conv_transpose2d(_t(1, 4, 5, 5), _t(4, 2, 3, 3), dilation=(1, 0)), RuntimeError,
+     r"conv_transpose2d: dilation must be >= 1 .*\(1, 0\)"),
+    (lambda: F.unfold(_t(1, 2, 5, 5), 2, stride=0), RuntimeError, r"unfold: stride must be >= 1"),
+    (lambda: F.fold(_t(1, 8, 4), (3, 3), 2, dilation=0), RuntimeError, r"fold: dilation must be >= 1"),
+    (lambda: nn.Unfold(7)(_t(1, 2, 5, 5)), RuntimeError, r"unfold: given spatial size \(5, 5\), kernel_size=\(7, 7\)"),
 ]
 
 

@@ -112,6 +112,20 @@ def test_relu_abs_clamp_at_kinks_match_torch():
 
 
 @requires_torch
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_relu_backward_selects_like_torch_threshold_backward(dtype):
+    """ReLU's backward is a select, not a product: g passes where the output is > 0 or NaN, and is
+    exactly +0 elsewhere even when g is inf or NaN (g · 0 would give NaN there)."""
+    x = np.array([-1.0, 0.0, -0.0, 2.0, np.nan, -np.inf, np.inf, 3.0, -2.0, 0.5], dtype=dtype)
+    up = np.array([np.inf, np.nan, 1.0, np.nan, 5.0, -np.inf, -2.0, -np.inf, np.nan, 0.25], dtype=dtype)
+    g, t = gu.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    g.relu().backward(gu.tensor(up))
+    t.relu().backward(torch.tensor(up))
+    np.testing.assert_array_equal(g.grad.numpy(), t.grad.numpy())
+    assert g.grad.dtype.name == dtype and not np.signbit(g.grad.numpy()[[0, 1, 2, 5, 8]]).any()
+
+
+@requires_torch
 def test_pow_special_cases_match_torch():
     base = np.array([0.0, 0.0, 2.0, -2.0, 0.0])
     exp_ = np.array([0.0, 2.0, 0.0, 2.0, 0.5])

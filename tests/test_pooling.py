@@ -81,6 +81,28 @@ def test_max_pool2d_nan_and_inf(k, s, p, d, c):
     same_indices(*both("max_pool2d", k, s, p, d, c, return_indices=True), x)
 
 
+@requires_torch
+@pytest.mark.parametrize("shape,k,s", [
+    ((3, 4, 8, 6), 2, 2),  # windows tile the planes: every gradient element written once
+    ((3, 4, 9, 7), 2, 2),  # a last row and column no window covers
+    ((3, 4, 8, 8), 3, 2),  # overlapping windows add
+    ((3, 4, 9, 8), (2, 3), (3, 2)),  # gaps between windows
+])
+def test_max_pool2d_backward_sends_nonfinite_gradients_only_to_winners(shape, k, s):
+    """The backward scatters g offset by offset, selecting with a bit mask rather than multiplying:
+    an inf or NaN upstream gradient reaches its window's winner and nowhere else (g · 0 would put
+    NaN on every loser), and every other element of the input gradient is exactly 0."""
+    x = rand(*shape, seed=5)
+    ty = torch.nn.functional.max_pool2d(torch.tensor(x, requires_grad=True), k, s)
+    g = np.random.default_rng(6).standard_normal(tuple(ty.shape))
+    g[0, 0, 0, 0], g[1, 2, 1, 1], g[2, 3, -1, -1] = np.inf, np.nan, -np.inf
+    gx, tx = gu.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.max_pool2d(gx, k, s).backward(gu.tensor(g))
+    torch.nn.functional.max_pool2d(tx, k, s).backward(torch.tensor(g))
+    np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())
+    assert np.isnan(gx.grad.numpy()).sum() == 1 and np.isinf(gx.grad.numpy()).sum() == 2
+
+
 @pytest.mark.parametrize("fn,shape", [("max_pool2d", (3, 6, 7)), ("max_pool1d", (3, 9))])
 def test_max_pool_unbatched(fn, shape):
     g, t = both(fn, 3, 2, 1, ceil_mode=True)
@@ -447,6 +469,36 @@ ERRORS = [
     (lambda F, x: F.interpolate(x[0, 0], scale_factor=2), NotImplementedError, r"3-D \(N, C, L\) and 4-D"),
     (lambda F, x: F.interpolate(x.long(), scale_factor=2), TypeError, r"floating point input, got int64"),
 ]
+
+
+MODULE_ERRORS = [  # a layer's errors name the layer, the shapes and the rule
+    (lambda: nn.MaxPool2d(2)(gu.tensor(rand(5, 10))), RuntimeError,
+     r"^MaxPool2d: expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input .*got shape \(5, 10\)"),
+    (lambda: nn.MaxPool2d(7)(gu.tensor(X4)), RuntimeError,
+     r"^MaxPool2d: given input of shape \(1, 2, 5, 5\), the calculated output size is \(0, 0\): the effective "
+     r"kernel \(7, 7\) .* is larger than the padded input \(5, 5\)"),
+    (lambda: nn.MaxPool1d(2, stride=0)(gu.tensor(rand(1, 2, 5))), RuntimeError, r"^MaxPool1d: stride must be positive"),
+    (lambda: nn.MaxPool2d(2, dilation=(1, 0))(gu.tensor(X4)), RuntimeError, r"^MaxPool2d: dilation must be positive"),
+    (lambda: nn.AvgPool1d(2)(gu.tensor(X4)), RuntimeError, r"^AvgPool1d: expected a 2-D \(C, L\) or 3-D .*\(1, 2, 5, 5\)"),
+    (lambda: nn.AvgPool2d(3, padding=2)(gu.tensor(X4)), RuntimeError, r"^AvgPool2d: padding should be at most half"),
+    (lambda: nn.AdaptiveAvgPool2d(2)(gu.tensor(rand(5))), RuntimeError, r"^AdaptiveAvgPool2d: expected a 3-D or 4-D"),
+    (lambda: nn.AdaptiveMaxPool1d(-1)(gu.tensor(rand(1, 2, 5))), RuntimeError,
+     r"^AdaptiveMaxPool1d: elements of output_size must be greater than or equal to 0"),
+    (lambda: nn.LPPool2d(2, 7)(gu.tensor(X4)), RuntimeError, r"^LPPool2d: given input of shape \(1, 2, 5, 5\)"),
+    (lambda: nn.LPPool1d(float("inf"), 9)(gu.tensor(rand(1, 2, 5))), RuntimeError, r"^LPPool1d: given input"),
+    (lambda: nn.Upsample(size=(4, 4, 4))(gu.tensor(X4)), ValueError,
+     r"^Upsample: Input and output must have the same number of spatial dimensions.*\[5, 5\].*\(4, 4, 4\)"),
+    (lambda: nn.Upsample(scale_factor=2, mode="bilinear")(gu.tensor(rand(1, 2, 5))), NotImplementedError,
+     r"^Upsample: Got 3D input of shape \(1, 2, 5\), but bilinear mode needs 4D input"),
+    (lambda: nn.UpsamplingBilinear2d(scale_factor=0.1)(gu.tensor(X4)), RuntimeError,
+     r"^UpsamplingBilinear2d: Input and output sizes should be greater than 0.*output \(H: 0, W: 0\)"),
+]
+
+
+@pytest.mark.parametrize("fn,exc,msg", MODULE_ERRORS, ids=[m for _, _, m in MODULE_ERRORS])
+def test_module_errors_name_the_layer(fn, exc, msg):
+    with pytest.raises(exc, match=msg):
+        fn()
 
 
 GROUNDUP_ONLY = ("expected a Tensor", "not implemented", "3-D \\(N, C, L\\) and 4-D", "Anti-alias", "got bool",

@@ -59,15 +59,41 @@ is a pairing of them:
 Speed and memory
 ----------------
 The im2col matrix is kh·kw times the input (75 MB for a (32, 64, 32, 32) float32 input and a 3x3
-kernel). The engines build it one block of images at a time into one reused buffer of about
-``_BLOCK`` elements, laid out (C·kh·kw, B·Ho·Wo) so that every GEMM reads its operands as they lie
-(transposes are BLAS flags, not copies). The buffer stays in cache, no fresh memory is
-page-faulted in, and only one buffer exists at a time (block sizes from 0.5 to 4 Mi elements were
-measured; 1 Mi was fastest). The backward pass rebuilds the columns rather than keeping them from
-the forward pass: on the benchmark layer (``benchmarks/bench_conv.py``) keeping them would cost
-75 MB and save nothing, because building them into a fresh 75 MB array (page faults, cache misses)
-took 8.6 ms where building them block by block takes 4.1 ms, so two block-wise builds cost about
-what one whole build does.
+kernel). The engines build it one block of images at a time into a work buffer of about
+``_BLOCK`` elements, laid out (C·kh·kw, B, L) so that every GEMM reads its operands as they lie
+(transposes and a ragged last block's row stride are BLAS arguments, not copies); block sizes
+from 0.25 to 4 Mi elements were measured, 0.5 to 1 Mi were fastest (on the benchmark layer one
+image is already 0.6 Mi, so those sizes give blocks of one image). Note that the block size sets
+dW's summation order, so changing it changes results in the last bits. The backward pass rebuilds
+the columns rather than keeping them from the forward pass: keeping them would hold 75 MB per
+layer of the benchmark network from forward to backward, in fresh memory the kernel must
+page-fault in, which costs about what a second block-wise build does.
+
+*Wide columns.* Copying the window view (N, C, kh, kw, Ho, Wo) copies runs only Wo elements long,
+and NumPy pays per run: on 7- to 28-pixel maps that copy took as long as half the GEMM. The wide
+layout (:func:`_layout`) first splits the padded input into its stride phases (one plane for
+stride 1), so that every kernel offset's columns are one contiguous slice of a flattened plane,
+Ho whole rows of Wz >= Wo pixels: kh·kw copies of long runs. The price is Wz - Wo padding
+columns per output row that the GEMM computes and nobody keeps (6% on the benchmark layer, 40% on
+LeNet's C3); it is used while rows are at most ``_WIDE`` times longer than exact ones. Measured
+(one thread): building the columns of a (128, 16, 28, 28) 3x3 layer went from 3.9 to 1.4 ms, the
+col2im input gradient of LeNet's C3 from 2.8 to 1.7 ms. The padding columns of G are kept zero,
+so they add ``0 · x`` to dW and ``Wᵀ · 0`` to the col2im sums, which is exactly nothing unless
+x or W holds an inf or NaN: a non-finite dW is recomputed with exact columns, and a non-finite
+W makes col2im use them, so such values land where PyTorch puts them.
+
+*Work arrays are kept* (:func:`_work`): the column, padded-input and staging buffers are carved
+from per-thread buffers that live from call to call. A fresh multi-megabyte NumPy array is new
+memory that the kernel maps page by page on first touch (measured: about 2,000 page faults per
+LeNet-5 training step, several milliseconds); the kept buffers are already mapped. They never
+leave the engine, so results never alias them.
+
+*Which engine for dx.* For stride 1 the input gradient is a convolution of G with the flipped
+kernel (:func:`_flipped_geometry`), one im2col of G instead of kh·kw read-modify-write adds;
+it builds O·kh·kw rows where col2im multiplies C·kh·kw, so it is used when O <= C (measured on
+the benchmark layer, O = C: 23 -> 18 ms); otherwise, and for strides > 1, col2im. *1x1
+convolutions* with stride 1 and no padding need no im2col at all: each image's (C, H·W) pixels are
+its columns, one GEMM per image straight into y (:func:`_pointwise`).
 
 Groups are a batch of G GEMMs, ``(G, O/G, C/G·kh·kw) @ (G, C/G·kh·kw, B·Ho·Wo)``, one
 ``np.matmul`` call. That includes depthwise convolutions (``groups == C_in == C_out``), whose
@@ -80,7 +106,9 @@ im2col copy is one fast strided copy and BLAS does the rest. float16 is computed
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -91,6 +119,8 @@ from groundup.tensor import Tensor
 
 _ACC = {np.dtype(np.float16): np.dtype(np.float32)}  # compute dtype for narrow floats
 _BLOCK = 1 << 20  # elements of the im2col buffer per block of images (4 MiB of float32), measured
+_SCRATCH_MAX = 1 << 26  # bytes: larger work arrays are allocated per call instead of kept
+_WIDE = 1.5  # wide columns when their rows are at most this many times longer than exact ones, measured
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -157,74 +187,269 @@ def _padded(x: Any, geom: _Geom) -> Any:
     return out
 
 
+# ------------------------------------------------------------------------------- layouts
+class _Layout(NamedTuple):
+    """How the engines lay out the columns of one geometry (see "Speed and memory" above).
+
+    The input of each block of images is first written into a zeroed buffer Z of shape
+    (B, C, *phases, *plane). ``wide`` layouts split the padded input into its ``phases``
+    (sh x sw stride phases, each a plane of ``plane`` = (Hz + 1, Wz) pixels: one spare row), so
+    that every kernel offset's column run is one contiguous slice of a flattened phase plane:
+    ``offsets[k] = (a, e, start)`` is its phase and where the slice starts. Such a layout has
+    ``Wz`` columns per output row, the last ``Wz - Wo`` of them padding that no output keeps.
+    Exact layouts (phases (1, 1), plane = the padded input) have exactly Ho·Wo columns per image,
+    copied from the window view. ``length`` is the number of columns per image.
+    """
+
+    wide: bool
+    phases: tuple[int, int]
+    plane: tuple[int, int]
+    offsets: tuple[tuple[int, int, int], ...]
+    length: int
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(geom: _Geom, exact: bool = False) -> _Layout:
+    """The wide layout when its rows (Wz) are at most ``_WIDE`` times the exact ones (Wo), else exact.
+
+    Window ``(i, j)`` reads ``x̃[s·i + d·p, s·j + d·q]``; writing ``d·p = s·u + a`` (a < s) and
+    ``d·q = s·v + e``, that is pixel ``(i + u, j + v)`` of phase ``(a, e)``, the plane
+    ``x̃[a::s, e::s]`` of ``Hz x Wz`` pixels. Flattened row-major, output ``(i, j)`` of offset
+    ``(p, q)`` is element ``(u·Wz + v) + (i·Wz + j)``: for ``j`` running on to ``Wz - 1`` the run is
+    one slice. Columns ``j >= Wo`` read pixels no output uses, and the last offset's run ends
+    before ``(Hz + 1)·Wz`` (since ``u <= Hz - Ho`` and ``v < Wz``), hence the spare row.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geom.kernel, geom.stride, geom.dilation, geom.out_size
+    hp, wp = geom.padded
+    hz, wz = -(-hp // sh), -(-wp // sw)
+    if exact or wz > _WIDE * wo:
+        return _Layout(False, (1, 1), (hp, wp), (), ho * wo)
+    offsets = []
+    for p in range(kh):
+        u, a = divmod(dh * p, sh)
+        for q in range(kw):
+            v, e = divmod(dw * q, sw)
+            offsets.append((a, e, u * wz + v))
+    return _Layout(True, (sh, sw), (hz + 1, wz), tuple(offsets), ho * wz)
+
+
+def _phase_runs(size: int, pad: int, s: int) -> list[tuple[int, int, int]]:
+    """Per phase a < s of a padded axis: (first input index, its index in the phase, count).
+
+    Input index r sits at padded position r + pad, in phase (r + pad) % s at (r + pad) // s.
+    """
+    runs = []
+    for a in range(s):
+        r0 = (a - pad) % s
+        runs.append((r0, (r0 + pad - a) // s, len(range(r0, size, s))))
+    return runs
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_pairs(geom: _Geom, lay: _Layout) -> tuple[tuple[tuple[slice, slice], tuple[int, int, slice, slice]], ...]:
+    """Matching (input rows, cols) and (phase a, phase e, rows, cols) slices: x ↔ Z's interior."""
+    (h, w), (t, _, l, _), (sh, sw) = geom.in_size, geom.pad, lay.phases
+    pairs = []
+    for a, (r0, u0, nr) in enumerate(_phase_runs(h, t, sh)):
+        for e, (c0, v0, nc) in enumerate(_phase_runs(w, l, sw)):
+            if nr and nc:
+                pairs.append(((slice(r0, None, sh), slice(c0, None, sw)),
+                              (a, e, slice(u0, u0 + nr), slice(v0, v0 + nc))))
+    return tuple(pairs)
+
+
+def _load(z: Any, x: Any, pairs: tuple) -> None:
+    """Write the (B, C, H, W) block ``x`` into the interior of the zero-bordered buffer ``z``."""
+    for (rows, cols), (a, e, u, v) in pairs:
+        z[:, :, a, e, u, v] = x[:, :, rows, cols]
+
+
+def _unload(dst: Any, z: Any, pairs: tuple) -> None:
+    """The inverse of :func:`_load`: copy ``z``'s interior into the (B, C, H, W) array ``dst``."""
+    for (rows, cols), (a, e, u, v) in pairs:
+        dst[:, :, rows, cols] = z[:, :, a, e, u, v]
+
+
+def _im2col(cols: Any, src: Any, geom: _Geom, lay: _Layout) -> None:
+    """Fill ``cols`` (C, kh·kw, B, L), a view into the column buffer, from the block ``src``.
+
+    ``src`` is the (B, C, *phases, *plane) buffer Z, or for an exact layout without padding the
+    (B, C, H, W) input itself. Wide: one copy of C·B contiguous runs per kernel offset (for stride
+    1 the runs of all offsets form one strided view, so one copy in all). Exact: one copy from the
+    window view, whose innermost runs are only Wo long.
+    """
+    b, c = src.shape[:2]
+    if lay.wide and lay.phases == (1, 1):  # runs start at p·d_h·Wz + q·d_w: one strided view, one copy
+        (kh, kw), (dh, dw), wz = geom.kernel, geom.dilation, lay.plane[1]
+        zf = src.reshape(b, c, -1)  # (B, C, (Hz + 1)·Wz)
+        sb, sc, se = zf.strides
+        runs = np.lib.stride_tricks.as_strided(
+            zf, (c, kh, kw, b, lay.length), (sc, dh * wz * se, dw * se, sb, se), writeable=False
+        )
+        xp.copyto(cols.reshape(c, kh, kw, b, lay.length), runs)
+    elif lay.wide:
+        zf = src.reshape(b, c, *lay.phases, -1)
+        for k, (a, e, start) in enumerate(lay.offsets):
+            xp.copyto(cols[:, k], zf[:, :, a, e, start : start + lay.length].transpose(1, 0, 2))
+    else:
+        (kh, kw), (ho, wo) = geom.kernel, geom.out_size
+        src = src[:, :, 0, 0] if src.ndim == 6 else src
+        xp.copyto(cols.reshape(c, kh, kw, b, ho, wo), _windows(src, geom).transpose(1, 2, 3, 0, 4, 5))
+
+
+def _col2im(z: Any, dcols: Any, geom: _Geom, lay: _Layout) -> None:
+    """The adjoint of :func:`_im2col`: add the column gradients ``dcols`` (C, kh·kw, B, L) into ``z``.
+
+    Windows overlap, so a pixel may receive from several kernel offsets; within one offset the
+    targets are distinct, so one vectorised ``+=`` per offset is exact.
+    """
+    b, c = z.shape[:2]
+    if lay.wide:
+        zf = z.reshape(b, c, *lay.phases, -1)
+        for k, (a, e, start) in enumerate(lay.offsets):
+            zf[:, :, a, e, start : start + lay.length] += dcols[:, k].transpose(1, 0, 2)
+    else:
+        (kh, kw), (ho, wo) = geom.kernel, geom.out_size
+        dst = z[:, :, 0, 0] if z.ndim == 6 else z
+        _scatter_windows(dst, dcols.reshape(c, kh, kw, b, ho, wo).transpose(3, 0, 1, 2, 4, 5), geom)
+
+
+def _rows(buf: Any, geom: _Geom) -> Any:
+    """The (B, O, Ho, Wo) outputs inside a (O, B, L) GEMM result (a view; drops wide padding)."""
+    o, b = buf.shape[:2]
+    ho, wo = geom.out_size
+    return buf.reshape(o, b, ho, -1)[..., :wo].transpose(1, 0, 2, 3)
+
+
+class _Scratch(threading.local):
+    """Work arrays kept from call to call, one per role, per thread (see "Speed and memory")."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, Any] = {}
+
+
+_scratch = _Scratch()
+
+
+def _work(role: str, shape: tuple[int, ...], dtype: Any, zero: bool = False) -> Any:
+    """A work array of ``shape`` for ``role`` ("z", "cols", "y", "g"), carved from a kept buffer.
+
+    Never returned to the caller: each engine call uses its roles' arrays only until it returns,
+    and no two arrays in use at once share a role. Buffers above ``_SCRATCH_MAX`` bytes are not
+    kept. ``zero`` clears it (a reused buffer holds the previous call's data).
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > _SCRATCH_MAX:
+        return xp.zeros(shape, dtype=dtype) if zero else xp.empty(shape, dtype=dtype)
+    buf = _scratch.arrays.get(role)
+    if buf is None or buf.size < nbytes:
+        buf = _scratch.arrays[role] = xp.empty(nbytes, dtype=np.uint8)
+    out = buf[:nbytes].view(dtype).reshape(shape)
+    if zero:
+        out.fill(0)
+    return out
+
+
 def _blocks(n: int, per_image: int) -> list[slice]:
     """Slices of the batch ``range(n)`` holding about ``_BLOCK`` im2col elements each."""
     b = max(1, _BLOCK // max(per_image, 1))
     return [slice(i, min(i + b, n)) for i in range(0, n, b)]
 
 
-def _channels_first(a: Any, buf: Any) -> Any:
-    """A (B, O, Ho, Wo) block as an (O, B·Ho·Wo) matrix: a copy into ``buf`` unless B == 1."""
-    b, o = a.shape[:2]
-    if b == 1:
-        return xp.ascontiguousarray(a.reshape(o, -1))  # a no-op for a contiguous block
-    out = buf[: a.size].reshape(o, b, *a.shape[2:])
-    xp.copyto(out, a.transpose(1, 0, 2, 3))
-    return out.reshape(o, -1)
-
-
 # ------------------------------------------------------------------------------- engines
-def _forward_pass(x: Any, geom: _Geom, groups: int, w: Any = None, g: Any = None, bias: Any = None) -> tuple[Any, Any]:
+def _forward_pass(x: Any, geom: _Geom, groups: int, w: Any = None, g: Any = None, bias: Any = None,
+                  exact: bool = False) -> tuple[Any, Any]:
     """im2col side: ``y = W X (+ b)`` if ``w`` is given, ``dW = G Xᵀ`` if ``g`` is given.
 
     ``x`` (N, C, H, W) is the unpadded input; ``w`` (O, C/G, kh, kw); ``g`` (N, O, Ho, Wo) the
     gradient of the output. Returns ``(y or None, dW or None)``. The columns X of each block of
-    images are built once, into one reused buffer, and used by both products.
+    images are built once, into one reused buffer, and used by both products. In a wide layout
+    the gradient's padding columns are zero, so they add ``0 · x`` to dW: exactly nothing unless
+    an input is inf or NaN, which then shows in dW; such a dW is recomputed with exact columns.
     """
+    if geom.kernel == (1, 1) and geom.stride == (1, 1) and not any(geom.pad):
+        return _pointwise(x, groups, w, g, bias)
     n, c = x.shape[:2]
     o = w.shape[0] if w is not None else g.shape[1]
-    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
-    ck, lo = c // groups * kh * kw, ho * wo  # rows of X per group, output pixels per image
-    blocks = _blocks(n, c * kh * kw * lo)
+    og, (kh, kw), (ho, wo) = o // groups, geom.kernel, geom.out_size
+    lay = _layout(geom, exact)
+    kk, length = kh * kw, lay.length
+    ck = c // groups * kk  # rows of X per group
+    blocks = _blocks(n, c * kk * length)
     bmax = blocks[0].stop if blocks else 0
     dt = x.dtype
-    pad_buf = xp.zeros((bmax, c) + geom.padded, dtype=dt) if any(geom.pad) else None
-    col_buf = xp.empty(c * kh * kw * bmax * lo, dtype=dt)
-    g_buf = xp.empty(o * bmax * lo, dtype=dt) if g is not None and bmax > 1 else None
-    y = dw = None
+    direct = not lay.wide and not any(geom.pad)  # exact columns straight from x, no buffer Z
+    pairs = None if direct else _phase_pairs(geom, lay)
+    z = None if direct else _work("z", (bmax, c) + lay.phases + lay.plane, dt, zero=True)  # border stays 0
+    col_buf = _work("cols", (c, kk, bmax, length), dt)
+    staged = bmax > 1 or lay.wide  # else one image, exact: y and g already are (O, Ho·Wo) matrices
+    y = dw = y_buf = g_buf = None
     if w is not None:
-        w3 = xp.ascontiguousarray(w.reshape(groups, o // groups, ck))  # (G, O/G, C/G·kh·kw), BLAS-ready
+        w3 = xp.ascontiguousarray(w.reshape(groups, og, ck))  # (G, O/G, C/G·kh·kw), BLAS-ready
         y = xp.empty((n, o, ho, wo), dtype=dt)
-        y_buf = xp.empty(o * bmax * lo, dtype=dt) if bmax > 1 else None
+        y_buf = _work("y", (o, bmax, length), dt) if staged else None
     if g is not None:
-        dw = xp.zeros((groups, o // groups, ck), dtype=dt)  # (G, O/G, C/G·kh·kw)
+        dw = xp.zeros((groups, og, ck), dtype=dt)  # (G, O/G, C/G·kh·kw)
+        g_buf = _work("g", (o, bmax, length), dt, zero=True) if staged else None  # padding columns stay 0
     for s in blocks:
         b = s.stop - s.start
         src = x[s]
-        if pad_buf is not None:  # zero border set once; only the interior is rewritten
-            src = pad_buf[:b]
-            _interior(src, geom)[...] = x[s]
-        cols = col_buf[: c * kh * kw * b * lo].reshape(c, kh, kw, b, ho, wo)  # X, (c,p,q) x (n,i,j)
-        xp.copyto(cols, _windows(src, geom).transpose(1, 2, 3, 0, 4, 5))
-        cols = cols.reshape(groups, ck, b * lo)  # (G, C/G·kh·kw, B·Ho·Wo)
-        if w is not None and b == 1:  # one image: (O, Ho·Wo) is already y's layout, write in place
-            yb = y[s].reshape(groups, o // groups, lo)
-            xp.matmul(w3, cols, out=yb)  # (G, O/G, Ho·Wo) = W X
+        if z is not None:
+            src = z[:b]
+            _load(src, x[s], pairs)
+        cols = col_buf[:, :, :b]  # (C, kh·kw, B, L); a strided view when b < bmax
+        _im2col(cols, src, geom, lay)
+        cols = cols.reshape(groups, ck, b * length)  # (G, C/G·kh·kw, B·L)
+        if w is not None and y_buf is None:
+            yb = y[s].reshape(groups, og, length)
+            xp.matmul(w3, cols, out=yb)  # (G, O/G, Ho·Wo) = W X, in y's own layout
             if bias is not None:
-                yb += bias.reshape(groups, o // groups, 1)
+                yb += bias.reshape(groups, og, 1)
         elif w is not None:
-            yb = y_buf[: o * b * lo].reshape(groups, o // groups, b * lo)
-            xp.matmul(w3, cols, out=yb)  # (G, O/G, B·Ho·Wo) = W X
-            yb = yb.reshape(o, b, ho, wo).transpose(1, 0, 2, 3)  # (B, O, Ho, Wo)
+            yb = y_buf[:, :b]  # (O, B, L)
+            xp.matmul(w3, cols, out=yb.reshape(groups, og, b * length))  # W X
             if bias is None:
-                xp.copyto(y[s], yb)
+                xp.copyto(y[s], _rows(yb, geom))
             else:
-                xp.add(yb, bias[:, None, None], out=y[s])
+                xp.add(_rows(yb, geom), bias[:, None, None], out=y[s])
         if g is not None:
-            gb = _channels_first(g[s], g_buf).reshape(groups, o // groups, b * lo)
+            if g_buf is None:
+                gb = g[s].reshape(groups, og, length)
+            else:
+                gb = g_buf[:, :b]  # (O, B, L)
+                xp.copyto(_rows(gb, geom), g[s])
+                gb = gb.reshape(groups, og, b * length)
             dw += xp.matmul(gb, cols.transpose(0, 2, 1))  # (G, O/G, C/G·kh·kw) += G Xᵀ
     if dw is not None:
+        if lay.wide and not xp.isfinite(dw).all():
+            return _forward_pass(x, geom, groups, w, g, bias, exact=True)
         dw = dw.reshape(o, c // groups, kh, kw)
+    return y, dw
+
+
+def _pointwise(x: Any, groups: int, w: Any = None, g: Any = None, bias: Any = None) -> tuple[Any, Any]:
+    """:func:`_forward_pass` of a 1x1 convolution with stride 1 and no padding: no im2col at all.
+
+    Each image's (C, H·W) pixels already are its columns, so ``y[n] = W x[n]`` is one GEMM per
+    image written straight into y, and ``dW = Σ_n g[n] x[n]ᵀ``.
+    """
+    n, c, h, wd = x.shape
+    xs = x.reshape(n, groups, c // groups, h * wd)  # (N, G, C/G, L)
+    y = dw = None
+    if w is not None:
+        o = w.shape[0]
+        y = xp.empty((n, o, h, wd), dtype=x.dtype)
+        xp.matmul(w.reshape(groups, o // groups, c // groups), xs, out=y.reshape(n, groups, o // groups, h * wd))
+        if bias is not None:
+            y += bias[:, None, None]
+    if g is not None:
+        o = g.shape[1]
+        gs = g.reshape(n, groups, o // groups, h * wd)  # (N, G, O/G, L)
+        dw = xp.zeros((groups, o // groups, c // groups), dtype=x.dtype)
+        for i in range(n):
+            dw += xp.matmul(gs[i], xs[i].transpose(0, 2, 1))  # (G, O/G, C/G)
+        dw = dw.reshape(o, c // groups, 1, 1)
     return y, dw
 
 
@@ -232,40 +457,51 @@ def _transpose_pass(g: Any, w: Any, geom: _Geom, groups: int, x_shape: tuple[int
     """col2im side: ``dx = col2im(Wᵀ G)`` of shape ``x_shape`` (N, C, H, W).
 
     ``g`` (N, O, Ho, Wo), ``w`` (O, C/G, kh, kw). Block by block: one GEMM gives the column
-    gradients of B images, which are scattered into a zeroed padded buffer and the interior copied
-    out (or scattered straight into ``dx`` when there is no padding).
+    gradients of B images, which are added into a zeroed buffer Z and its interior copied out (or
+    added straight into ``dx`` for exact columns without padding). In a wide layout the padding
+    columns of G are zero, so their column gradients are ``Wᵀ · 0 = 0`` and add nothing, as long
+    as W is finite (else the exact layout is used).
     """
     n, c = x_shape[:2]
     o = w.shape[0]
-    flipped = _flipped_geometry(geom)
-    if flipped is not None:  # stride 1: a plain convolution with the flipped kernel (measured faster)
-        og, (kh, kw) = o // groups, geom.kernel
+    og, (kh, kw), (ho, wo) = o // groups, geom.kernel, geom.out_size
+    if geom.kernel == (1, 1) and geom.stride == (1, 1) and not any(geom.pad):
+        w3t = w.reshape(groups, og, c // groups).transpose(0, 2, 1)  # (G, C/G, O/G)
+        return xp.matmul(w3t, g.reshape(n, groups, og, ho * wo)).reshape(x_shape)
+    flipped = _flipped_geometry(geom) if o <= c else None
+    if flipped is not None:  # a plain convolution with the flipped kernel (measured faster)
         w_flip = w.reshape(groups, og, c // groups, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
         return _forward_pass(g, flipped, groups, w=w_flip.reshape(c, og, kh, kw))[0]
-    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
-    ck, lo = c // groups * kh * kw, ho * wo
+    lay = _layout(geom, exact=not xp.isfinite(w).all())
+    kk, length = kh * kw, lay.length
+    ck = c // groups * kk
     dt = g.dtype
-    w3t = xp.ascontiguousarray(w.reshape(groups, o // groups, ck).transpose(0, 2, 1))  # (G, C/G·kh·kw, O/G)
-    blocks = _blocks(n, c * kh * kw * lo)
+    w3t = xp.ascontiguousarray(w.reshape(groups, og, ck).transpose(0, 2, 1))  # (G, C/G·kh·kw, O/G)
+    blocks = _blocks(n, c * kk * length)
     bmax = blocks[0].stop if blocks else 0
-    padded = any(geom.pad)
-    dx = xp.empty(x_shape, dtype=dt) if padded else xp.zeros(x_shape, dtype=dt)
-    pad_buf = xp.empty((bmax, c) + geom.padded, dtype=dt) if padded else None
-    col_buf = xp.empty(c * kh * kw * bmax * lo, dtype=dt)
-    g_buf = xp.empty(o * bmax * lo, dtype=dt) if bmax > 1 else None
+    direct = not lay.wide and not any(geom.pad)  # add straight into dx
+    dx = xp.zeros(x_shape, dtype=dt) if direct else xp.empty(x_shape, dtype=dt)
+    pairs = None if direct else _phase_pairs(geom, lay)
+    z = None if direct else _work("z", (bmax, c) + lay.phases + lay.plane, dt)
+    dcol_buf = _work("cols", (c, kk, bmax, length), dt)
+    g_buf = _work("g", (o, bmax, length), dt, zero=True) if bmax > 1 or lay.wide else None  # padding columns stay 0
     for s in blocks:
         b = s.stop - s.start
-        gb = _channels_first(g[s], g_buf).reshape(groups, o // groups, b * lo)
-        dcols = col_buf[: c * kh * kw * b * lo].reshape(groups, ck, b * lo)
-        xp.matmul(w3t, gb, out=dcols)  # (G, C/G·kh·kw, B·Ho·Wo) = Wᵀ G
-        dcols = dcols.reshape(c, kh, kw, b, ho, wo).transpose(3, 0, 1, 2, 4, 5)  # (B, C, kh, kw, Ho, Wo)
-        if pad_buf is None:
-            _scatter_windows(dx[s], dcols, geom)
+        if g_buf is None:
+            gb = g[s].reshape(groups, og, length)
         else:
-            dst = pad_buf[:b]
-            dst.fill(0)
-            _scatter_windows(dst, dcols, geom)
-            xp.copyto(dx[s], _interior(dst, geom))
+            gb = g_buf[:, :b]  # (O, B, L)
+            xp.copyto(_rows(gb, geom), g[s])
+            gb = gb.reshape(groups, og, b * length)
+        dcols = dcol_buf[:, :, :b]  # (C, kh·kw, B, L)
+        xp.matmul(w3t, gb, out=dcols.reshape(groups, ck, b * length))  # Wᵀ G
+        if z is None:
+            _col2im(dx[s], dcols, geom, lay)
+        else:
+            zb = z[:b]
+            zb.fill(0)
+            _col2im(zb, dcols, geom, lay)
+            _unload(dx[s], zb, pairs)
     return dx
 
 

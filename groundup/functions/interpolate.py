@@ -47,7 +47,7 @@ import numpy as np
 
 from groundup.autograd import Function
 from groundup.backend import xp
-from groundup.functions.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from groundup.functions.pooling import _adaptive_avg
 from groundup.tensor import Tensor
 
 _OPMATH = {np.dtype(np.float16): np.dtype(np.float32)}  # narrow floats are computed in float32
@@ -245,7 +245,15 @@ def interpolate(
     is ``floor(size · scale_factor)`` and the coordinate mapping uses ``1 / scale_factor`` itself,
     unless ``recompute_scale_factor=True``, which maps with ``in / out`` like an explicit ``size``.
     """
-    op = "interpolate"
+    return _interpolate("interpolate", input, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                        antialias)
+
+
+def _interpolate(
+    op: str, input: Tensor, size: Any, scale_factor: Any, mode: str, align_corners: bool | None,
+    recompute_scale_factor: bool | None, antialias: bool,
+) -> Tensor:
+    """:func:`interpolate`, its errors named ``op`` (the function, or the ``Upsample`` layer)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor as input, got {type(input).__name__}")
     if not isinstance(mode, str) or mode not in _MODES:
@@ -256,7 +264,7 @@ def interpolate(
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(
-                "align_corners option can only be set with the interpolating modes: "
+                f"{op}: align_corners option can only be set with the interpolating modes: "
                 f"linear | bilinear | bicubic | trilinear (interpolate got mode={mode!r})"
             )
     elif align_corners is None:
@@ -265,21 +273,22 @@ def interpolate(
     if input.ndim not in (3, 4):
         raise NotImplementedError(
             f"{op}: groundup supports 3-D (N, C, L) and 4-D (N, C, H, W) inputs, got {input.ndim}-D "
-            f"input of shape {shape} (mode {mode!r}); add a batch dimension with unsqueeze(0)"
+            f"input of shape {shape} (mode {mode!r})"
+            + ("; add a batch dimension with unsqueeze(0)" if input.ndim == 2 else "")
         )
     dim = input.ndim - 2
     spatial = shape[2:]
 
     # exactly one of size / scale_factor, expanded to one entry per spatial axis
     if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
+        raise ValueError(f"{op}: only one of size or scale_factor should be defined")
     if size is not None:
         if isinstance(size, Tensor):
             size = size.tolist()
         if isinstance(size, (list, tuple)):
             if len(size) != dim:
                 raise ValueError(
-                    f"Input and output must have the same number of spatial dimensions, but got input "
+                    f"{op}: Input and output must have the same number of spatial dimensions, but got input "
                     f"with spatial dimensions of {list(spatial)} and output size of {size}. Please "
                     "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
                     "(o1, o2, ...,oK) format."
@@ -293,14 +302,14 @@ def interpolate(
                 f"with types {[type(s).__name__ for s in sizes]}"
             )
         if recompute_scale_factor:
-            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+            raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit size.")
         out = tuple(int(s) for s in sizes)
         scales: tuple[float | None, ...] = (None,) * dim
     elif scale_factor is not None:
         if isinstance(scale_factor, (list, tuple)):
             if len(scale_factor) != dim:
                 raise ValueError(
-                    f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                    f"{op}: Input and scale_factor must have the same number of spatial dimensions, but got "
                     f"input with spatial dimensions of {list(spatial)} and scale_factor of shape "
                     f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
                     "scale_factor in (s1, s2, ...,sK) format."
@@ -318,33 +327,35 @@ def interpolate(
         recompute = recompute_scale_factor or mode == "area"
         scales = (None,) * dim if recompute else tuple(float(f) for f in factors)
     else:
-        raise ValueError("either size or scale_factor should be defined")
+        raise ValueError(f"{op}: either size or scale_factor should be defined")
 
     if antialias:
         if not (mode == "bilinear" and dim == 2):
             raise ValueError(
-                "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires "
+                f"{op}: Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires "
                 f"a 4-D tensor as input (interpolate got mode={mode!r} and a {input.ndim}-D input)"
             )
         raise NotImplementedError(f"{op}: antialias=True is not implemented in groundup")
     if mode in ("bicubic", "trilinear"):
         raise NotImplementedError(f"{op}: mode {mode!r} is not implemented in groundup (try 'bilinear')")
     if mode == "linear" and dim != 1:
-        raise NotImplementedError(f"Got {input.ndim}D input, but linear mode needs 3D input")
+        raise NotImplementedError(f"{op}: Got {input.ndim}D input of shape {shape}, but linear mode needs 3D input (N, C, L)")
     if mode == "bilinear" and dim != 2:
-        raise NotImplementedError(f"Got {input.ndim}D input, but bilinear mode needs 4D input")
+        raise NotImplementedError(
+            f"{op}: Got {input.ndim}D input of shape {shape}, but bilinear mode needs 4D input (N, C, H, W)"
+        )
     if input.data.dtype.kind != "f":
         raise TypeError(
             f"{op}: expected a floating point input, got {input.dtype.name} (shape {shape}); convert it "
             "with .float()"
         )
     if mode == "area":  # adaptive average pooling (which allows an output size of 0)
-        return (adaptive_avg_pool1d if dim == 1 else adaptive_avg_pool2d)(input, out)
+        return _adaptive_avg(op, dim, input, out)
     if min(out) <= 0 or min(spatial) <= 0:
         names = ("W",) if dim == 1 else ("H", "W")
         fmt = lambda s: ", ".join(f"{n}: {v}" for n, v in zip(names, s))  # noqa: E731
         raise RuntimeError(
-            f"Input and output sizes should be greater than 0, but got input ({fmt(spatial)}) "
+            f"{op}: Input and output sizes should be greater than 0, but got input ({fmt(spatial)}) "
             f"output ({fmt(out)})"
         )
 

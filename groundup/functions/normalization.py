@@ -241,6 +241,19 @@ def _channel_dot(a: Any, b: Any) -> Any:
     return xp.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
 
 
+def _channel_blocks(n: int, c: int, length: int) -> list[tuple[slice, slice]]:
+    """(samples, channels) slices of an (N, C, L) array holding about ``_BLOCK`` elements each.
+
+    Whole samples when one sample fits (C·L <= _BLOCK), else runs of channels of one sample: each
+    block's temporaries stay in cache, as :func:`_row_blocks` does for layer norm.
+    """
+    if c * length <= _BLOCK:
+        r = max(1, _BLOCK // max(c * length, 1))
+        return [(slice(i, min(i + r, n)), slice(None)) for i in range(0, n, r)]
+    r = max(1, _BLOCK // max(length, 1))
+    return [(slice(i, i + 1), slice(j, min(j + r, c))) for i in range(n) for j in range(0, c, r)]
+
+
 class BatchNorm(Function):
     """Training: x̂ = (x - μ_c)/σ_c with statistics over all axes but the channel axis 1,
     y = γ_c x̂ + β_c;  dx = (γ_c/(n σ_c)) (n g - Σ g - x̂ Σ g x̂)  (ĝ = g γ_c, γ_c constant per channel);
@@ -249,6 +262,13 @@ class BatchNorm(Function):
 
     Training also updates the running statistics in place:
     ``running = (1 - momentum) * running + momentum * batch_stat`` with the *unbiased* variance.
+
+    Speed: the input is viewed as (N, C, L) and worked through in cache-sized blocks
+    (:func:`_channel_blocks`). The forward allocates only the output, ``y = x · (γ/σ) + (β - μ γ/σ)``
+    per channel, and saves x, μ and 1/σ rather than a normalised copy: the backward recomputes
+    ``x - μ`` block by block, as the variance does (two passes, no cancellation). Measured on a
+    (128, 16, 28, 28) float32 batch inside a ResNet step, each fresh full-size array is about
+    1,600 page faults, so one array fewer per call is a millisecond or more.
     """
 
     def forward(ctx, x, *params, training, momentum, eps, running_mean, running_var, has_weight, has_bias):
@@ -262,23 +282,31 @@ class BatchNorm(Function):
         b = params[-1].astype(x.dtype, copy=False) if has_bias else None
         n = x.size // c if c else 0  # values per channel
         if training:
+            x3 = x.reshape(x.shape[0], c, -1) if x.size else x.reshape(x.shape[0], c, 0)  # (N, C, L)
+            blocks = _channel_blocks(*x3.shape)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = _channel_sum(x) / n  # (C,)
-                xhat = x - mean.reshape(bshape)  # (N, C, *) centred
-                var = _channel_dot(xhat, xhat) / n  # (C,) biased variance
+                var = xp.zeros(c, dtype=x.dtype)  # (C,) biased variance, from the centred values
+                for bn, bc in blocks:
+                    t = x3[bn, bc] - mean[bc, None]  # (B, C', L) centred block, in cache
+                    var[bc] += xp.einsum("ncl,ncl->c", t, t)
+                var /= n
                 rstd = 1.0 / xp.sqrt(var + eps)  # (C,)  1/σ
-                xhat *= rstd.reshape(bshape)  # (N, C, *) x̂
             if running_mean is not None:
                 _update(running_mean, mean, momentum)
             if running_var is not None:
                 _update(running_var, var * (n / (n - 1)) if n > 1 else var, momentum)
-            if w is not None:
-                y = xhat * w.reshape(bshape)
-                if b is not None:
-                    y += b.reshape(bshape)
-            else:  # without γ the output may be x̂ itself (saved too, as Softmax saves its output)
-                y = xhat + b.reshape(bshape) if b is not None else xhat
-            ctx.save_for_backward(xhat, rstd, w)
+            scale = rstd * w if w is not None else rstd  # (C,)  γ/σ
+            shift = -mean * scale  # (C,)
+            if b is not None:
+                shift += b
+            y = xp.empty(x3.shape, dtype=x.dtype)  # (N, C, L)
+            for bn, bc in blocks:
+                yb = y[bn, bc]
+                xp.multiply(x3[bn, bc], scale[bc, None], out=yb)
+                yb += shift[bc, None]
+            y = y.reshape(x.shape)
+            ctx.save_for_backward(x3, mean, rstd, w)
         else:
             rm = running_mean.data.astype(x.dtype)  # a copy: later updates must not reach backward
             rstd = 1.0 / xp.sqrt(running_var.data.astype(x.dtype, copy=False) + eps)  # (C,)
@@ -289,42 +317,59 @@ class BatchNorm(Function):
             y = x * scale.reshape(bshape)
             y += shift.reshape(bshape)
             ctx.save_for_backward(x, rstd, w, rm)
-        ctx.training, ctx.bshape, ctx.n = training, bshape, n
+        ctx.training, ctx.bshape, ctx.n, ctx.shape = training, bshape, n, x.shape
         ctx.has_weight, ctx.has_bias, ctx.dtype = has_weight, has_bias, dtype
         return y.astype(dtype, copy=False)
 
     def backward(ctx, g):
         need = ctx.needs_input_grad
-        bshape = ctx.bshape
         if ctx.training:
-            xhat, rstd, w = ctx.saved_tensors
-        else:
-            x, rstd, w, rm = ctx.saved_tensors
-            xhat = None
+            return ctx._backward_training(g, need)
+        bshape = ctx.bshape
+        x, rstd, w, rm = ctx.saved_tensors
         g = g.astype(rstd.dtype, copy=False)
-        sum_g = _channel_sum(g) if (need[0] and ctx.training) or (ctx.has_bias and need[-1]) else None
-        sum_gx = None
-        if ctx.has_weight and need[1] or (need[0] and ctx.training):
-            if xhat is None:
-                xhat = (x - rm.reshape(bshape)) * rstd.reshape(bshape)
-            sum_gx = _channel_dot(g, xhat)  # (C,)  Σ g x̂
         grads: list[Any] = []
         if need[0]:
             k = rstd * w if w is not None else rstd  # (C,)  γ/σ
-            if ctx.training:
-                n = ctx.n
-                # dx = (γ/σ) (g - Σg/n - x̂ Σ(g x̂)/n)
-                dx = xhat * (-sum_gx / n).reshape(bshape)
-                dx += g
-                dx -= (sum_g / n).reshape(bshape)
-                dx *= k.reshape(bshape)
-            else:
-                dx = g * k.reshape(bshape)
-            grads.append(dx)
+            grads.append(g * k.reshape(bshape))
         else:
             grads.append(None)
         if ctx.has_weight:
-            grads.append(sum_gx if need[1] else None)
+            grads.append(_channel_dot(g, (x - rm.reshape(bshape)) * rstd.reshape(bshape)) if need[1] else None)
+        if ctx.has_bias:
+            grads.append(_channel_sum(g) if need[-1] else None)
+        return tuple(grads) if len(grads) > 1 else grads[0]
+
+    def _backward_training(ctx, g, need):
+        """dx = k (g - Σg/n) - k (x - μ) (Σ g x̂) / (n σ), k = γ/σ, block by block; dγ = Σ g x̂, dβ = Σ g."""
+        x3, mean, rstd, w = ctx.saved_tensors
+        n = ctx.n
+        g3 = g.astype(rstd.dtype, copy=False).reshape(x3.shape)  # (N, C, L)
+        blocks = _channel_blocks(*x3.shape)
+        sum_g = _channel_sum(g3)  # (C,)  Σ g
+        sum_gxh = xp.zeros_like(rstd)  # (C,)  Σ g x̂ = (Σ g (x - μ)) / σ
+        for bn, bc in blocks:
+            t = x3[bn, bc] - mean[bc, None]
+            sum_gxh[bc] += xp.einsum("ncl,ncl->c", g3[bn, bc], t)
+        sum_gxh *= rstd
+        grads: list[Any] = []
+        if need[0]:
+            k = rstd * w if w is not None else rstd  # (C,)  γ/σ
+            kx = -k * rstd * sum_gxh / n  # (C,)  coefficient of (x - μ)
+            k0 = -k * sum_g / n  # (C,)  constant term
+            dx = xp.empty(x3.shape, dtype=rstd.dtype)
+            for bn, bc in blocks:
+                db = dx[bn, bc]
+                t = x3[bn, bc] - mean[bc, None]
+                t *= kx[bc, None]
+                xp.multiply(g3[bn, bc], k[bc, None], out=db)
+                db += t
+                db += k0[bc, None]
+            grads.append(dx.reshape(ctx.shape))
+        else:
+            grads.append(None)
+        if ctx.has_weight:
+            grads.append(sum_gxh if need[1] else None)
         if ctx.has_bias:
             grads.append(sum_g if need[-1] else None)
         return tuple(grads) if len(grads) > 1 else grads[0]

@@ -69,6 +69,7 @@ import numpy as np
 
 from groundup.autograd import Function
 from groundup.backend import xp
+from groundup.functions.elementwise import keep_where
 from groundup.tensor import Tensor
 
 _ACC = {np.dtype(np.float16): np.dtype(np.float32)}  # sums of narrow floats are taken in float32
@@ -149,16 +150,21 @@ class _Grid:
     dilation: tuple[int, int]
     out: tuple[int, int]  # (OH, OW)
 
-    def padded(self, planes: Any, fill: Any) -> Any:
-        """(B, H, W) planes inside a border of ``fill`` wide enough for every window (no copy if none)."""
+    def padded_size(self) -> tuple[int, int]:
+        """(Hp, Wp): the planes with their padding, and as much more as the last window needs."""
         (H, W), (ph, pw) = self.size, self.padding
         # the last window ends at (out - 1)·stride + (kernel - 1)·dilation, counted from -padding
         ends = [(o - 1) * s + (k - 1) * d + 1
                 for o, s, k, d in zip(self.out, self.stride, self.kernel, self.dilation)]
-        bottom, right = max(0, ends[0] - ph - H), max(0, ends[1] - pw - W)
-        if not (ph or pw or bottom or right):
+        return ph + max(H, ends[0] - ph), pw + max(W, ends[1] - pw)
+
+    def padded(self, planes: Any, fill: Any) -> Any:
+        """(B, H, W) planes inside a border of ``fill`` wide enough for every window (no copy if none)."""
+        (H, W), (ph, pw) = self.size, self.padding
+        size = self.padded_size()
+        if size == (H, W):
             return planes
-        out = xp.full((planes.shape[0], ph + H + bottom, pw + W + right), fill, dtype=planes.dtype)
+        out = xp.full((planes.shape[0],) + size, fill, dtype=planes.dtype)
         out[:, ph : ph + H, pw : pw + W] = planes
         return out
 
@@ -268,9 +274,10 @@ def _scan_max(
     return best, k
 
 
-def _max_pool_scan(planes: Any, grid: _Grid) -> tuple[Any, Callable[[], Any]]:
-    """Max pooling over ``grid``: the (B, OH, OW) values, and a function that returns the winners'
-    flat indices ``h·W + w`` (B, OH, OW) — computed only when asked for (backward, return_indices)."""
+def _max_pool_scan(planes: Any, grid: _Grid) -> tuple[Any, Callable[[], Any], Callable[[Any], Any]]:
+    """Max pooling over ``grid``: the (B, OH, OW) values, a function that returns the winners'
+    flat indices ``h·W + w`` (B, OH, OW) — computed only when asked for (return_indices) — and
+    the backward scatter (see :func:`_scatter_max`)."""
     W, kw = grid.size[1], grid.kernel[1]
     dh, dw = grid.dilation
     xpad = grid.padded(planes, _lowest(planes.dtype))
@@ -285,7 +292,35 @@ def _max_pool_scan(planes: Any, grid: _Grid) -> tuple[Any, Callable[[], Any]]:
         i, j = xp.divmod(k.astype(np.int64), kw)
         return (r0[:, None] + i * dh) * W + (c0[None, :] + j * dw)
 
-    return values, indices
+    return values, indices, lambda g: _scatter_max(g.reshape(k.shape), k, grid)  # g: (*, OH, OW) or (*, OL)
+
+
+def _scatter_max(g: Any, k: Any, grid: _Grid) -> Any:
+    """The max-pool backward from the scan's winning offsets ``k``: (B, OH, OW) ``g`` -> (B, H, W).
+
+    One pass per kernel offset: the windows whose winner is that offset send their g to that
+    offset's strided view of the (padded) gradient, the others send 0 — selected exactly by
+    :func:`keep_where`'s bit trick, so an inf or NaN g goes only where it belongs. Within one
+    offset the targets are distinct; with disjoint windows no two offsets share a target either,
+    so the selection is written straight into place, and when the windows tile the padded planes
+    exactly (kernel = stride) every element is written once and no zeroing is needed. Overlapping
+    windows add. Measured on LeNet's 2x2 pools it is several times faster than scattering to
+    computed flat indices.
+    """
+    (H, W), (ph, pw), (oh, ow) = grid.size, grid.padding, grid.out
+    hp, wp = grid.padded_size()
+    (sh, sw) = grid.stride
+    tiled = grid.kernel == grid.stride and grid.dilation == (1, 1) and (hp, wp) == (oh * sh, ow * sw)
+    dx = (xp.empty if tiled else xp.zeros)((g.shape[0], hp, wp), dtype=g.dtype)  # (B, Hp, Wp)
+    ints = np.dtype(f"i{g.dtype.itemsize}")
+    g_bits, dx_bits = g.view(ints), dx.view(ints)
+    disjoint = grid.disjoint
+    for off, (_, _, rows, cols) in enumerate(grid.offsets()):
+        if disjoint:
+            xp.multiply(g_bits, k == off, out=dx_bits[:, rows, cols])
+        else:
+            dx[:, rows, cols] += keep_where(g, k == off)
+    return dx if (hp, wp) == (H, W) else xp.ascontiguousarray(dx[:, ph : ph + H, pw : pw + W])
 
 
 def _argmax_last(w: Any, nan: bool) -> Any:
@@ -306,9 +341,9 @@ def _adaptive_windows(n_in: int, n_out: int) -> tuple[Any, Any]:
     return (o * n_in) // n_out, -((-(o + 1) * n_in) // n_out)
 
 
-def _adaptive_max_scan(planes: Any, out: tuple[int, int]) -> tuple[Any, Callable[[], Any]]:
-    """Adaptive max pooling of (B, H, W) planes to ``out`` = (OH, OW): values and an indices function
-    (as :func:`_max_pool_scan`)."""
+def _adaptive_max_scan(planes: Any, out: tuple[int, int]) -> tuple[Any, Callable[[], Any], Any]:
+    """Adaptive max pooling of (B, H, W) planes to ``out`` = (OH, OW): values, an indices function
+    and, for even windows, the backward scatter (as :func:`_max_pool_scan`; else None)."""
     B, H, W = planes.shape
     OH, OW = out
     nan = _has_nan(planes)
@@ -327,7 +362,7 @@ def _adaptive_max_scan(planes: Any, out: tuple[int, int]) -> tuple[Any, Callable
                 values[:, a, b] = xp.take_along_axis(flat, k[:, None], axis=1)[:, 0]
                 i, j = xp.divmod(k, win.shape[2])
                 idx[:, a, b] = (rs[a] + i) * W + cs[b] + j
-        return values, idx.copy  # a fresh copy per call: returned indices may be edited in place
+        return values, idx.copy, None  # a fresh copy per call: returned indices may be edited in place
     if H % OH == 0 and W % OW == 0:  # even windows: ordinary max pooling with kernel = stride
         k = (H // OH, W // OW)
         return _max_pool_scan(planes, _Grid((H, W), k, k, (0, 0), (1, 1), out))
@@ -347,7 +382,7 @@ def _adaptive_max_scan(planes: Any, out: tuple[int, int]) -> tuple[Any, Callable
         i, j = xp.divmod(k.astype(np.int64), kw)
         return rows(i) * W + cols(j)
 
-    return values, indices
+    return values, indices, None
 
 
 class MaxPool(Function):
@@ -355,15 +390,19 @@ class MaxPool(Function):
 
     The scan that finds the winners runs before ``apply`` (``return_indices=True`` needs its result
     too), so forward only records it: ``values`` are the maxima and ``indices()`` returns the winners'
-    flat positions ``h·W + w`` in each (H, W) plane (``w`` for 1-d), as in PyTorch.
+    flat positions ``h·W + w`` in each (H, W) plane (``w`` for 1-d), as in PyTorch. ``scatter``, when
+    the scan provides one, maps the (B, OH, OW) gradient straight to the (B, H, W) planes' gradient
+    from the winning offsets (:func:`_scatter_max`); otherwise g is scattered to ``indices()``.
     """
 
-    def forward(ctx, x, *, values, indices, plane, disjoint):
-        ctx.indices, ctx.shape, ctx.plane, ctx.disjoint = indices, x.shape, plane, disjoint
+    def forward(ctx, x, *, values, indices, plane, disjoint, scatter=None):
+        ctx.indices, ctx.shape, ctx.plane, ctx.disjoint, ctx.scatter = indices, x.shape, plane, disjoint, scatter
         return values
 
     def backward(ctx, g):
         n = math.prod(ctx.shape)
+        if ctx.scatter is not None:
+            return ctx.scatter(g).reshape(ctx.shape)
         B = n // ctx.plane  # number of planes
         m = g.size // B if B else 0  # windows per plane
         pos = ctx.indices().reshape(B, m) + (xp.arange(B) * ctx.plane)[:, None]  # (B, OH·OW) into x.ravel()
@@ -378,11 +417,13 @@ class MaxPool(Function):
 
 def _max_result(
     x: Tensor, values: Any, indices: Callable[[], Any], lead: tuple, nd: int, disjoint: bool,
-    return_indices: bool,
+    return_indices: bool, scatter: Callable[[Any], Any] | None = None,
 ) -> Tensor | tuple[Tensor, Tensor]:
     shape = lead + _spatial(values.shape[1:], nd)
     plane = x.shape[-1] * (x.shape[-2] if nd == 2 else 1)
-    y = MaxPool.apply(x, values=values.reshape(shape), indices=indices, plane=plane, disjoint=disjoint)
+    y = MaxPool.apply(
+        x, values=values.reshape(shape), indices=indices, plane=plane, disjoint=disjoint, scatter=scatter
+    )
     if return_indices:
         return y, Tensor._wrap(indices().reshape(shape))
     return y
@@ -402,8 +443,8 @@ def _max_pool(
             f"window of input shape {tuple(x.shape)} contains no input element, only padding"
         )
     planes, lead = _planes(x.data, nd)
-    values, indices = _max_pool_scan(planes, grid)
-    return _max_result(x, values, indices, lead, nd, grid.disjoint, return_indices)
+    values, indices, scatter = _max_pool_scan(planes, grid)
+    return _max_result(x, values, indices, lead, nd, grid.disjoint, return_indices, scatter)
 
 
 def max_pool1d(
@@ -657,13 +698,14 @@ def _adaptive_max(op: str, nd: int, input: Any, output_size: Any, return_indices
     out = _as_2d(_output_size(output_size, x, nd, op), nd, 1)
     planes, lead = _planes(x.data, nd)
     B, H, W = planes.shape
+    scatter = None
     if 0 in out:
         values = xp.empty((B,) + out, dtype=planes.dtype)
         indices = lambda: xp.empty((B,) + out, dtype=np.int64)  # noqa: E731
     else:
-        values, indices = _adaptive_max_scan(planes, out)
+        values, indices, scatter = _adaptive_max_scan(planes, out)
     disjoint = 0 in out or (H % out[0] == 0 and W % out[1] == 0)  # even windows never overlap
-    return _max_result(x, values, indices, lead, nd, disjoint, return_indices)
+    return _max_result(x, values, indices, lead, nd, disjoint, return_indices, scatter)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
@@ -695,12 +737,10 @@ def _lp_pool(
     x = _input(input, nd, op, allow_int=False)
     k = _ints(kernel_size, nd, "kernel_size", op)
     if norm_type in (math.inf, -math.inf):  # the max (or min) of |x| over each window
-        mp = max_pool2d if nd == 2 else max_pool1d
         if norm_type > 0:
-            return mp(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
-        return -mp(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    pool = avg_pool2d if nd == 2 else avg_pool1d
-    s = pool(x.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+            return _max_pool(op, nd, x.abs(), kernel_size, stride, 0, 1, ceil_mode, False)
+        return -_max_pool(op, nd, -x.abs(), kernel_size, stride, 0, 1, ceil_mode, False)
+    s = _avg_pool(op, nd, x.pow(norm_type), kernel_size, stride, 0, ceil_mode, True, None)
     return (s.sign() * s.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
 
 

@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from groundup.creation import empty
+from groundup.functions.conv import _conv, _conv_transpose
 from groundup.nn import functional as F
 from groundup.nn import init
 from groundup.nn.linear import _factory
@@ -105,6 +106,25 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
+    def _check_input(self, input: Tensor) -> None:
+        """Rank and channel count of the input, named after the layer (before any padding)."""
+        cls, nd = type(self).__name__, len(self.kernel_size)
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{cls}: expected a Tensor as input, got {type(input).__name__}")
+        shape = tuple(input.shape)
+        sp = "L" if nd == 1 else "H, W"
+        if input.ndim not in (nd + 1, nd + 2):
+            raise RuntimeError(
+                f"{cls}: expected a {nd + 1}-D (unbatched: C, {sp}) or {nd + 2}-D (batched: N, C, {sp}) input, "
+                f"but got input of shape {shape}"
+            )
+        c = shape[-nd - 1]
+        if c != self.in_channels:
+            raise RuntimeError(
+                f"{cls}: expected input with {self.in_channels} channels (in_channels={self.in_channels}) "
+                f"in dimension {input.ndim - nd - 1}, but got input of shape {shape} with {c} channels"
+            )
+
     def reset_parameters(self) -> None:
         """Redraw the weight and bias from PyTorch's default distribution."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -147,11 +167,13 @@ class _Conv(_ConvNd):
         )
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        conv = F.conv1d if self._nd == 1 else F.conv2d
+        """``F.conv1d``/``F.conv2d`` with this layer's settings; its errors name the layer."""
+        self._check_input(input)
+        cls, nd = type(self).__name__, self._nd
         if self.padding_mode != "zeros":
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return conv(input, weight, bias, self.stride, 0, self.dilation, self.groups)
-        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+            return _conv(cls, nd, input, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return _conv(cls, nd, input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
@@ -221,9 +243,11 @@ class _ConvTranspose(_ConvNd):
         return tuple(v - m for v, m in zip(size, lo))
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        fn = F.conv_transpose1d if self._nd == 1 else F.conv_transpose2d
+        """``F.conv_transpose1d``/``F.conv_transpose2d`` with this layer's settings; its errors name the layer."""
+        self._check_input(input)
         out_pad = self._output_padding(input, output_size)
-        return fn(input, self.weight, self.bias, self.stride, self.padding, out_pad, self.groups, self.dilation)
+        return _conv_transpose(type(self).__name__, self._nd, input, self.weight, self.bias, self.stride,
+                               self.padding, out_pad, self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvTranspose):

@@ -126,6 +126,8 @@ class _BatchNorm(_NormBase):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
+        if self.weight is not None or self.running_mean is not None:  # per-channel state: C must match
+            _check_channels(self, input, self.num_features, "num_features")
         factor = 0.0 if self.momentum is None else self.momentum  # the EMA weight of this batch
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
@@ -159,9 +161,20 @@ class BatchNorm1d(_BatchNorm):
             raise TypeError(f"{type(self).__name__}: expected a Tensor, got {type(input).__name__}")
         if input.ndim not in (2, 3):
             raise ValueError(
-                f"expected 2D or 3D input (got {input.ndim}D input of shape {tuple(input.shape)}); "
-                f"{type(self).__name__} takes (N, C) or (N, C, L)"
+                f"{type(self).__name__}: expected 2D or 3D input (got {input.ndim}D input of shape "
+                f"{tuple(input.shape)}); {type(self).__name__} takes (N, C) or (N, C, L)"
             )
+
+
+def _check_channels(layer: Module, input: Tensor, expected: int, what: str) -> None:
+    """Axis 1 of a batched ``input`` must hold the layer's ``expected`` channels (a RuntimeError, as PyTorch)."""
+    shape = tuple(input.shape)
+    if shape[1] != expected:
+        name = type(layer).__name__
+        raise RuntimeError(
+            f"{name}: expected input with {expected} channels ({what}={expected}) in dimension 1, but got "
+            f"input of shape {shape} with {shape[1]} channels"
+        )
 
 
 def _check_rank(layer: Module, input: Any, ranks: tuple[int, ...], layout: str) -> None:
@@ -347,6 +360,14 @@ class GroupNorm(Module):
                 init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"GroupNorm: expected a Tensor, got {type(input).__name__}")
+        if input.ndim < 2:
+            raise RuntimeError(
+                f"GroupNorm: expected an input of shape (N, C, *) with at least 2 dims, got shape {tuple(input.shape)}"
+            )
+        if self.affine:  # γ and β are per channel: C must match (without them, as PyTorch, any C divisible by G)
+            _check_channels(self, input, self.num_channels, "num_channels")
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

@@ -1,16 +1,16 @@
 """Pooling layers: ``MaxPool``, ``AvgPool``, ``AdaptiveAvgPool``, ``AdaptiveMaxPool`` and ``LPPool``
 (1-d and 2-d), with ``torch.nn``'s constructor arguments, attributes and reprs.
 
-Each layer only stores its settings and calls the stateless op in :mod:`groundup.nn.functional`;
-the window arithmetic and the backward passes live in ``groundup/functions/pooling.py``. None of
-them has parameters.
+Each layer only stores its settings and calls the stateless op (``F.max_pool2d`` etc.) from
+``groundup/functions/pooling.py``, where the window arithmetic and the backward passes live, under
+its own name, so that an error names the layer (``MaxPool2d: ...``). None of them has parameters.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from groundup.nn import functional as F
+from groundup.functions import pooling as P
 from groundup.nn.module import Module
 from groundup.tensor import Tensor
 
@@ -46,9 +46,9 @@ class MaxPool1d(_MaxPoolNd):
     ``kernel_size``. With ``return_indices=True`` the layer returns ``(values, indices)``."""
 
     def forward(self, input: Tensor) -> Any:
-        return F.max_pool1d(
-            input, self.kernel_size, self.stride, self.padding, self.dilation,
-            ceil_mode=self.ceil_mode, return_indices=self.return_indices,
+        return P._max_pool(
+            "MaxPool1d", 1, input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+            self.return_indices,
         )
 
 
@@ -56,9 +56,9 @@ class MaxPool2d(_MaxPoolNd):
     """The maximum of each (kh, kw) window: (N, C, H, W) -> (N, C, H_out, W_out)."""
 
     def forward(self, input: Tensor) -> Any:
-        return F.max_pool2d(
-            input, self.kernel_size, self.stride, self.padding, self.dilation,
-            ceil_mode=self.ceil_mode, return_indices=self.return_indices,
+        return P._max_pool(
+            "MaxPool2d", 2, input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+            self.return_indices,
         )
 
 
@@ -78,8 +78,9 @@ class AvgPool1d(Module):
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool1d(
-            input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
+        return P._avg_pool(
+            "AvgPool1d", 1, input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad, None,
         )
 
     def extra_repr(self) -> str:
@@ -103,9 +104,9 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool2d(
-            input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-            self.divisor_override,
+        return P._avg_pool(
+            "AvgPool2d", 2, input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad, self.divisor_override,
         )
 
     def extra_repr(self) -> str:
@@ -126,7 +127,7 @@ class AdaptiveAvgPool1d(_AdaptivePoolNd):
     """Average L down to ``output_size`` with windows ``[floor(o·L/O), ceil((o+1)·L/O))``."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool1d(input, self.output_size)
+        return P._adaptive_avg("AdaptiveAvgPool1d", 1, input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
@@ -134,7 +135,7 @@ class AdaptiveAvgPool2d(_AdaptivePoolNd):
     ``AdaptiveAvgPool2d(1)`` is global average pooling."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(input, self.output_size)
+        return P._adaptive_avg("AdaptiveAvgPool2d", 2, input, self.output_size)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
@@ -147,14 +148,14 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """The maximum of each adaptive window along L; ``return_indices`` as in ``MaxPool1d``."""
 
     def forward(self, input: Tensor) -> Any:
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return P._adaptive_max("AdaptiveMaxPool1d", 1, input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """The maximum of each adaptive window of (H, W); ``return_indices`` as in ``MaxPool2d``."""
 
     def forward(self, input: Tensor) -> Any:
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return P._adaptive_max("AdaptiveMaxPool2d", 2, input, self.output_size, self.return_indices)
 
 
 # ------------------------------------------------------------------------------- power average
@@ -179,14 +180,14 @@ class LPPool1d(_LPPoolNd):
     """Power-average pooling along L: ``(Σ_window x^p)^(1/p)`` with p = ``norm_type``."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return P._lp_pool("LPPool1d", 1, input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 class LPPool2d(_LPPoolNd):
     """Power-average pooling over (kh, kw) windows: ``(Σ_window x^p)^(1/p)``."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return P._lp_pool("LPPool2d", 2, input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 __all__ = [

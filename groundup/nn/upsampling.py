@@ -2,14 +2,15 @@
 ``UpsamplingBilinear2d``, with ``torch.nn``'s arguments and reprs.
 
 They store the settings and call :func:`groundup.nn.functional.interpolate`, where the resampling
-rules and the backward pass live (``groundup/functions/interpolate.py``).
+rules and the backward pass live (``groundup/functions/interpolate.py``), under the layer's name,
+so that an error names the layer (``Upsample: ...``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from groundup.nn import functional as F
+from groundup.functions.interpolate import _interpolate
 from groundup.nn.module import Module
 from groundup.tensor import Tensor
 
@@ -38,9 +39,9 @@ class Upsample(Module):
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.interpolate(
-            input, self.size, self.scale_factor, self.mode, self.align_corners,
-            recompute_scale_factor=self.recompute_scale_factor,
+        return _interpolate(
+            type(self).__name__, input, self.size, self.scale_factor, self.mode, self.align_corners,
+            self.recompute_scale_factor, False,
         )
 
     def extra_repr(self) -> str:
