@@ -78,14 +78,17 @@ PAGES = sorted(p for p in [*DOCS.glob("*.md"), DOCS.parent / "README.md"]
 
 @pytest.fixture
 def clean_state():
-    """Doc blocks may seed the RNG or change grad mode; give the rest of the test run its state back."""
+    """Doc blocks may seed the RNG, change grad mode or BLAS threads; give the rest of the run its state back
+    (a trained number printed by a later page depends on the summation order, so on the thread count)."""
     rng_state = backend.get_rng_state()
+    threads = backend.get_num_threads()
     dtype = gu.get_default_dtype()
     grad_mode = autograd.is_grad_enabled()
     yield
     backend.set_rng_state(rng_state)
     gu.set_default_dtype(dtype)
     autograd.set_grad_enabled(grad_mode)
+    backend.set_num_threads(threads)
 
 
 def test_docs_have_examples():
