@@ -88,7 +88,7 @@ RECIPES: dict[str, Recipe] = {
                data="mnist1d", model="mnist1d_cnn", epochs=150, steps=6000, batch_size=100, optimizer="adam",
                lr=1e-2, target=0.92),
         Recipe("fashion-resnet", "a small CIFAR-style ResNet on Fashion-MNIST, shift+flip augmentation, 1cycle",
-               data="fashion", model="small_resnet", epochs=12, batch_size=128, optimizer="sgd", lr=0.1,
+               data="fashion", model="small_resnet", epochs=20, batch_size=128, optimizer="sgd", lr=0.1,
                momentum=0.9, weight_decay=5e-4, schedule="onecycle", target=0.92,
                extra={"depth": 8, "width": 16, "augment": {"shift": 2, "hflip": True}}),
         Recipe("fashion-mlp", "an MLP 784-512-256-10 with dropout on Fashion-MNIST",
