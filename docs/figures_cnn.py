@@ -12,15 +12,14 @@ laptop core. Every file is named after its page (``pooling-max-vs-avg.png`` belo
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import matplotlib
-from PIL import Image
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
@@ -28,8 +27,6 @@ import groundup as gu  # noqa: E402
 import groundup.nn.functional as F  # noqa: E402
 from groundup.datasets import MNIST  # noqa: E402
 from groundup.models import LeNet5, resnet18  # noqa: E402
-
-DPI = 80
 
 # Top-1 accuracy (ImageNet validation, 224x224 centre crop), parameters and multiply-adds of
 # torchvision's IMAGENET1K_V1 weights, from torchvision's model documentation
@@ -44,21 +41,6 @@ PUBLISHED = [  # name, year, parameters (millions), multiply-adds (billions), to
     ("MobileNetV2", 2018, 3.5, 0.30, 71.9),
     ("EfficientNet-B0", 2019, 5.3, 0.39, 77.7),
 ]
-
-
-def save(fig: Figure, out: Path, name: str, colors: int = 64) -> None:
-    """Write ``fig`` as a PNG with a palette of ``colors``: a third of the size, and it looks the same."""
-    path = out / name
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    buf.seek(0)
-    image = (
-        Image.open(buf)
-        .convert("RGB")
-        .quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    )
-    image.save(path, format="PNG", optimize=True)
-    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
 def digit() -> gu.Tensor:

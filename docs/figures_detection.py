@@ -13,15 +13,14 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import matplotlib
-from PIL import Image
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
@@ -31,20 +30,6 @@ from groundup.datasets import MNISTDetection  # noqa: E402
 from groundup.models import TinySSD  # noqa: E402
 from groundup.recipes.detection import detect_all, plot_detections  # noqa: E402
 from groundup.train.metrics import mean_average_precision  # noqa: E402
-
-DPI = 80
-
-
-def save(fig: Figure, out: Path, name: str, colors: int = 64) -> None:
-    """Write ``fig`` as a PNG with a palette of ``colors``: a third of the size, and it looks the same."""
-    path = out / name
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    buf.seek(0)
-    image = Image.open(buf).convert("RGB").quantize(colors, method=Image.Quantize.FASTOCTREE,
-                                                     dither=Image.Dither.NONE)
-    image.save(path, format="PNG", optimize=True)
-    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
 def _box(ax, b, **kw) -> None:

@@ -11,15 +11,14 @@ per step, as in 1989), and the 12 8x8 maps they make of one digit. Matplotlib's 
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import matplotlib
-from PIL import Image
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.figure import Figure  # noqa: E402
 
 import groundup as gu  # noqa: E402
@@ -27,20 +26,6 @@ import groundup.nn.functional as F  # noqa: E402
 from groundup.datasets import MNIST  # noqa: E402
 from groundup.models import LeCun1989  # noqa: E402
 from groundup.recipes.lecun1989 import Digits16, Rung, fit, load_digits, random_shift  # noqa: E402
-
-DPI = 80
-
-
-def save(fig: Figure, out: Path, name: str, colors: int = 64) -> None:
-    """Write ``fig`` as a PNG with a palette of ``colors`` (a third of the size, and it looks the same)."""
-    path = out / name
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    buf.seek(0)
-    image = Image.open(buf).convert("RGB").quantize(colors, method=Image.Quantize.FASTOCTREE,
-                                                    dither=Image.Dither.NONE)
-    image.save(path, format="PNG", optimize=True)
-    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
 def _show(ax, img: np.ndarray, title: str | None = None, cmap_: str = "gray_r", **kw) -> None:  # noqa: ANN001, ANN003

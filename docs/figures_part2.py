@@ -11,15 +11,14 @@ Every file is named after its page (``optimizers-rosenbrock.png`` belongs to opt
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import matplotlib
-from PIL import Image
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.figure import Figure  # noqa: E402
 
 import groundup as gu  # noqa: E402
@@ -32,23 +31,6 @@ from groundup.optim import lr_scheduler  # noqa: E402
 from groundup.plot import plot_decision_boundary, plot_lr_schedule  # noqa: E402
 from groundup.train import Trainer, lr_finder, plot_lr_finder  # noqa: E402
 from groundup.utils.data import DataLoader, TensorDataset  # noqa: E402
-
-DPI = 80
-
-
-def save(fig: Figure, out: Path, name: str, colors: int = 64) -> None:
-    """Write ``fig`` as a PNG with a palette of ``colors``: a third of the size, and it looks the same."""
-    path = out / name
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    buf.seek(0)
-    image = (
-        Image.open(buf)
-        .convert("RGB")
-        .quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    )
-    image.save(path, format="PNG", optimize=True)
-    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
 # ----------------------------------------------------------------------------- gradient-descent.md

@@ -12,16 +12,15 @@ images it has not seen. Figures are drawn with matplotlib's object API (no pyplo
 
 from __future__ import annotations
 
-import io
 import sys
 import time
 from pathlib import Path
 
 import matplotlib
-from PIL import Image
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -32,20 +31,7 @@ from groundup.datasets import SHAPE_CLASSES, Shapes  # noqa: E402
 from groundup.models import UNet  # noqa: E402
 from groundup.recipes.segmentation import measure  # noqa: E402
 
-DPI = 80
 CLASS_COLORS = ListedColormap(["#222222", "#e45756", "#4c78a8", "#f2cf5b"])  # background, circle, square, triangle
-
-
-def save(fig: Figure, out: Path, name: str, colors: int = 64) -> None:
-    """Write ``fig`` as a PNG with a palette of ``colors``: a third of the size, and it looks the same."""
-    path = out / name
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    buf.seek(0)
-    image = Image.open(buf).convert("RGB").quantize(colors, method=Image.Quantize.FASTOCTREE,
-                                                    dither=Image.Dither.NONE)
-    image.save(path, format="PNG", optimize=True)
-    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
 def show_masks(axes: np.ndarray, rows: list[tuple[str, np.ndarray]]) -> None:

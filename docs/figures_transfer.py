@@ -11,15 +11,14 @@ seeded subset of 500 Fashion-MNIST images, measured after every second epoch on 
 
 from __future__ import annotations
 
-import io
 import math
 import sys
 from pathlib import Path
 
 import matplotlib
-from PIL import Image
 
 matplotlib.use("Agg")
+from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.figure import Figure  # noqa: E402
 
 import groundup as gu  # noqa: E402
@@ -29,21 +28,8 @@ from groundup.models import LeNet5  # noqa: E402
 from groundup.train import metrics  # noqa: E402
 from groundup.utils.data import DataLoader, TensorDataset  # noqa: E402
 
-DPI = 80
 EPOCHS = 20
 VARIANTS = ("from scratch", "linear probe", "fine-tuned", "discriminative lrs", "gradual unfreezing")
-
-
-def save(fig: Figure, out: Path, name: str, colors: int = 64) -> None:
-    """Write ``fig`` as a PNG with a palette of ``colors`` (a third of the size, and it looks the same)."""
-    path = out / name
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    buf.seek(0)
-    image = Image.open(buf).convert("RGB").quantize(colors, method=Image.Quantize.FASTOCTREE,
-                                                     dither=Image.Dither.NONE)
-    image.save(path, format="PNG", optimize=True)
-    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
 def images(u8: gu.Tensor) -> gu.Tensor:

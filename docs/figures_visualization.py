@@ -9,14 +9,13 @@ every depth, and saliency maps, with ``groundup.plot`` and matplotlib's object A
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import matplotlib
-from PIL import Image
 
 matplotlib.use("Agg")
+from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.figure import Figure  # noqa: E402
 
 import groundup as gu  # noqa: E402
@@ -26,20 +25,6 @@ from groundup.interpret import feature_maps, gradient_x_input, saliency, smooth_
 from groundup.models import LeNet5  # noqa: E402
 from groundup.plot import plot_feature_maps, plot_filters, plot_saliency  # noqa: E402
 from groundup.utils.data import DataLoader, TensorDataset  # noqa: E402
-
-DPI = 80
-
-
-def save(fig: Figure, out: Path, name: str, colors: int = 64) -> None:
-    """Write ``fig`` as a PNG with a palette of ``colors`` (a third of the size, and it looks the same)."""
-    path = out / name
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    buf.seek(0)
-    image = Image.open(buf).convert("RGB").quantize(colors, method=Image.Quantize.FASTOCTREE,
-                                                     dither=Image.Dither.NONE)
-    image.save(path, format="PNG", optimize=True)
-    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
 def images(u8: gu.Tensor) -> gu.Tensor:
