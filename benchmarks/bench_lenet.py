@@ -73,8 +73,7 @@ def main() -> None:
     import torch
 
     import groundup as gu
-    from benchmarks.bench_conv import compare, report
-    from benchmarks.common import machine
+    from benchmarks.common import compare, machine, report
     from groundup.models import LeNet5
 
     gu.manual_seed(0)

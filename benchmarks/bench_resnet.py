@@ -77,9 +77,8 @@ def main() -> None:
     import torch
 
     import groundup as gu
-    from benchmarks.bench_conv import compare, report
     from benchmarks.bench_lenet import copy_weights, train_step
-    from benchmarks.common import machine
+    from benchmarks.common import compare, machine, report
     from groundup.models import small_resnet
 
     gu.manual_seed(0)

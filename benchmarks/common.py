@@ -1,4 +1,5 @@
-"""Timing helpers shared by the benchmark scripts: interleaved runs, median of repeats, a table."""
+"""Timing helpers shared by the benchmark scripts: interleaved runs, median of repeats, a table, and the
+1- and 2-thread comparison of two libraries used by the CNN benchmarks."""
 
 from __future__ import annotations
 
@@ -59,3 +60,58 @@ def table(rows: list[tuple[str, float, float, str]]) -> str:
     for name, g, t, target in rows:
         out.append(f"| {name} | {fmt_time(g)} | {fmt_time(t)} | {g / t:.2f}x | {target} |")
     return "\n".join(out)
+
+
+# --------------------------------------------------- 1- and 2-thread comparisons (bench_conv, lenet, resnet)
+def time_phases(configs: dict, repeat: int, rounds: int) -> dict:
+    """Seconds per call of each configuration ``{key: (fn, setup or None)}``: all timings.
+
+    Round-robin over ``rounds`` rounds; in each, every configuration runs one phase: its ``setup``
+    (e.g. setting a thread count), one untimed call (waking this library's threads while the
+    other's go idle, see the module docstring), then ``repeat // rounds`` timed calls.
+    """
+    times: dict = {k: [] for k in configs}
+    per_round = max(1, repeat // rounds)
+    for _ in range(rounds):
+        for key, (fn, setup) in configs.items():
+            if setup is not None:
+                setup()
+            fn()
+            for _ in range(per_round):
+                t0 = time.perf_counter()
+                fn()
+                times[key].append(time.perf_counter() - t0)
+    return times
+
+
+def compare(lib_gu, lib_torch, step_gu, step_torch, repeat: int, rounds: int) -> dict:
+    """Time both steps with 1 and 2 threads each (:func:`time_phases`): all timings, keyed
+    ``("groundup" | "torch", threads)``."""
+    configs = {}
+    for threads in (1, 2):
+        configs["groundup", threads] = (step_gu, lambda n=threads: lib_gu.set_num_threads(n))
+        configs["torch", threads] = (step_torch, lambda n=threads: lib_torch.set_num_threads(n))
+    return time_phases(configs, repeat, rounds)
+
+
+def fastest(times: dict, lib: str) -> int:
+    """The thread count (1 or 2) with the lower median time for ``lib`` in :func:`compare`'s timings."""
+    return min((1, 2), key=lambda n: statistics.median(times[lib, n]))
+
+
+def report(name: str, times: dict, target: str, extra_rows: tuple[str, ...] = ()) -> None:
+    """Print :func:`compare`'s timings: each library at its faster thread count, as a table row."""
+    med = {k: statistics.median(v) for k, v in times.items()}
+    best = {lib: fastest(times, lib) for lib in ("groundup", "torch")}
+    for lib, label in (("groundup", "groundup"), ("torch", "PyTorch")):
+        print(f"{label}: {fmt_time(med[lib, 1])} with 1 thread, {fmt_time(med[lib, 2])} with 2 threads.")
+    g, t = med["groundup", best["groundup"]], med["torch", best["torch"]]
+    setting = f"groundup {best['groundup']} thread(s), PyTorch {best['torch']} thread(s)"
+    print("\n| workload | groundup | PyTorch | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(f"| {name} ({setting}) | {fmt_time(g)} | {fmt_time(t)} | {g / t:.2f}x | {target} |")
+    for row in extra_rows:
+        print(row)
+    low = {lib: min(min(times[lib, 1]), min(times[lib, 2])) for lib in ("groundup", "torch")}
+    print(f"\nMinimum over all rounds and thread counts: groundup {fmt_time(low['groundup'])}, PyTorch "
+          f"{fmt_time(low['torch'])}: {low['groundup'] / low['torch']:.2f}x.")
