@@ -17,4 +17,5 @@ from groundup.nn.loss import *  # noqa: F403
 from groundup.nn.module import Module, Parameter  # noqa: F401
 from groundup.nn.normalization import *  # noqa: F403
 from groundup.nn.pooling import *  # noqa: F403
+from groundup.nn.recurrent import *  # noqa: F403
 from groundup.nn.upsampling import *  # noqa: F403
