@@ -22,6 +22,10 @@ Every step is composed from ordinary tensor ops, so autograd does backpropagatio
 projection of all time steps is one GEMM per layer and direction (``(T·B, I) @ (I, G·H)``); each step then
 costs one ``(B, H) @ (H, G·H)`` product for the hidden projection of all gates at once, sliced afterwards.
 Every parameter starts as ``U(-1/√hidden_size, 1/√hidden_size)``, as in PyTorch.
+
+``RNN``/``LSTM``/``GRU`` also take a ``PackedSequence`` (``groundup/nn/utils/rnn.py``): a batch of sequences
+of different lengths, sorted by length and laid out time-major, so step ``t`` runs only on the
+``batch_sizes[t]`` sequences still going and never sees padding.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from groundup.nn import functional as F
 from groundup.nn import init
 from groundup.nn.linear import _factory, _features
 from groundup.nn.module import Module, Parameter
+from groundup.nn.utils.rnn import PackedSequence
 from groundup.tensor import Tensor
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -191,7 +196,9 @@ class LSTMCell(_RNNCellBase):
     Returns ``(h', c')``; unbatched input ``(input_size,)`` takes and returns ``(hidden_size,)`` states.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, "LSTM", device, dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
@@ -206,7 +213,9 @@ class LSTMCell(_RNNCellBase):
 class GRUCell(_RNNCellBase):
     """One GRU step (gates ``r, z, n``); ``hx`` ``(B, hidden_size)`` (zeros if None)."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, "GRU", device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -306,11 +315,27 @@ class _RNNBase(Module):
         p = self._parameters
         return p["weight_ih" + sfx], p["weight_hh" + sfx], p.get("bias_ih" + sfx), p.get("bias_hh" + sfx)
 
-    def _run(self, input: Any, states: tuple) -> tuple[Tensor, list[Tensor]]:
+    def _states(self, states: tuple, expected: tuple[int, ...], batched: bool) -> list[Tensor | None]:
+        """Check ``h0`` (and ``c0``) against ``expected``; returns them ``(L·D, B, H)`` (None stays None)."""
+        name = type(self).__name__
+        names = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
+        out: list[Tensor | None] = []
+        for s, sname in zip(states, names):
+            if s is None:
+                out.append(None)
+                continue
+            _check_state(_check_tensor(s, sname, name), sname, expected, name)
+            out.append(s if batched else s.unsqueeze(1))  # (L·D, B, H)
+        return out
+
+    def _run(self, input: Any, states: tuple) -> tuple[Any, list[Tensor]]:
         """Check shapes, run every layer and direction; returns ``output`` and the final states.
 
         ``states`` holds ``h0`` (and ``c0`` for the LSTM), each ``(L·D, B, H)`` or None for zeros.
+        A :class:`~groundup.nn.utils.rnn.PackedSequence` input gives a ``PackedSequence`` output.
         """
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, states)
         name = type(self).__name__
         x = _check_tensor(input, "input", name)
         if x.ndim not in (2, 3):
@@ -335,20 +360,13 @@ class _RNNBase(Module):
         directions = 2 if self.bidirectional else 1
         LD = self.num_layers * directions
         expected = (LD, B, self.hidden_size) if batched else (LD, self.hidden_size)
-        names = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
-        init_states: list[Tensor | None] = []
-        for s, sname in zip(states, names):
-            if s is None:
-                init_states.append(None)
-                continue
-            _check_state(_check_tensor(s, sname, name), sname, expected, name)
-            init_states.append(s if batched else s.unsqueeze(1))  # (L·D, B, H)
+        init_states = self._states(states, expected, batched)
 
         def initial(k: int, idx: int) -> Tensor:
             s = init_states[k]
             return zeros(B, self.hidden_size, dtype=x.dtype) if s is None else s[idx]  # (B, H)
 
-        finals: list[list[Tensor]] = [[] for _ in names]
+        finals: list[list[Tensor]] = [[] for _ in init_states]
         layer_input = x  # (T, B, I)
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
@@ -378,6 +396,76 @@ class _RNNBase(Module):
             output = output.transpose(0, 1)  # (B, T, D·H)
         return output, final
 
+    def _run_packed(self, input: PackedSequence, states: tuple) -> tuple[PackedSequence, list[Tensor]]:
+        """Run on packed data ``(N, I)``: step ``t`` updates only the first ``batch_sizes[t]`` sequences.
+
+        The batch is sorted by decreasing length, so the sequences still running at step ``t`` are a
+        prefix. Forward, the rows past the prefix have finished and keep their state, which is thus
+        each sequence's state after its own last step. Backward (the reverse direction), the prefix
+        grows as ``t`` falls and a sequence joins, from its initial state, at its own last step.
+        ``h0``/``c0`` and the final states are in the caller's batch order (``sorted_indices``).
+        """
+        name = type(self).__name__
+        x = _check_tensor(input.data, "PackedSequence.data", name)
+        if x.ndim != 2 or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: expected packed data of shape (sum(lengths), input_size={self.input_size}), "
+                f"got {tuple(x.shape)}"
+            )
+        _check_dtype(x, self.weight_ih_l0, name)
+        bs = [int(b) for b in input.batch_sizes.numpy()]
+        offsets = [sum(bs[:t]) for t in range(len(bs) + 1)]  # packed rows of step t: offsets[t]:offsets[t+1]
+        B, H = bs[0], self.hidden_size
+        directions = 2 if self.bidirectional else 1
+        init_states = self._states(states, (self.num_layers * directions, B, H), True)
+        if input.sorted_indices is not None:  # the caller's order -> sorted order
+            init_states = [None if s is None else s[:, input.sorted_indices] for s in init_states]
+
+        def initial(k: int, idx: int) -> Tensor:
+            s = init_states[k]
+            return zeros(B, H, dtype=x.dtype) if s is None else s[idx]  # (B, H)
+
+        finals: list[list[Tensor]] = [[] for _ in init_states]
+        layer_input = x  # (N, I)
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)  # (N, D·H)
+            outs = []
+            for direction in range(directions):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                idx = layer * directions + direction
+                h0 = initial(0, idx)  # (B, H)
+                c0 = initial(1, idx) if self.mode == "LSTM" else None  # (B, H)
+                gi = F.linear(layer_input, w_ih, b_ih)  # (N, G·H), one GEMM for all steps
+                hs: list[Tensor] = [h0] * len(bs)  # step t's outputs (bs[t], H), in time order
+                if direction == 0:
+                    h, c = h0, c0  # (B, H): the first bs[t] rows run, the rest are finished
+                    for t, b in enumerate(bs):
+                        c_b = None if c is None else c[:b]  # (b, H)
+                        h_t, c_t = _step(self.mode, gi[offsets[t] : offsets[t + 1]], h[:b], c_b, w_hh, b_hh)
+                        hs[t] = h_t  # (b, H)
+                        h = h_t if b == B else cat([h_t, h[b:]], 0)  # (B, H)
+                        c = c_t if c is None or b == B else cat([c_t, c[b:]], 0)  # (B, H)
+                else:
+                    h, c, prev = h0[:0], None if c0 is None else c0[:0], 0  # (0, H): nobody started yet
+                    for t in range(len(bs) - 1, -1, -1):
+                        b = bs[t]
+                        if b > prev:  # sequences whose last step is t start from their initial state
+                            h = cat([h, h0[prev:b]], 0)  # (b, H)
+                            c = None if c0 is None else cat([c, c0[prev:b]], 0)  # (b, H)
+                        h, c = _step(self.mode, gi[offsets[t] : offsets[t + 1]], h, c, w_hh, b_hh)  # (b, H)
+                        hs[t], prev = h, b
+                outs.append(cat(hs, 0))  # (N, H)
+                finals[0].append(h)
+                if c is not None:
+                    finals[1].append(c)
+            layer_input = outs[0] if directions == 1 else cat(outs, 1)  # (N, D·H)
+        final = [stack(f, 0) for f in finals]  # (L·D, B, H) each, sorted order
+        if input.unsorted_indices is not None:  # sorted order -> the caller's order
+            final = [f[:, input.unsorted_indices] for f in final]
+        output = PackedSequence(layer_input, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+        return output, final
+
 
 class RNN(_RNNBase):
     """Elman RNN over a sequence: ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``, ``act`` tanh or relu.
@@ -385,7 +473,9 @@ class RNN(_RNNBase):
     Input ``(T, B, input_size)`` (``(B, T, input_size)`` if ``batch_first``) or unbatched ``(T, input_size)``;
     ``hx`` ``(num_layers·D, B, hidden_size)`` (zeros if None), ``D`` = 2 if bidirectional else 1.
     Returns ``(output, h_n)``: the last layer's ``h_t`` for every ``t`` ``(T, B, D·hidden_size)`` and
-    every layer's final state ``(num_layers·D, B, hidden_size)``.
+    every layer's final state ``(num_layers·D, B, hidden_size)``. A ``PackedSequence`` input (see
+    ``groundup.nn.utils.rnn``) gives a ``PackedSequence`` output, and each sequence's final state is the one
+    at its own last step (for the reverse direction, after running from that step back to the first).
     """
 
     nonlinearity: str
@@ -403,10 +493,15 @@ class RNN(_RNNBase):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__(_mode("RNN", nonlinearity), input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        mode = _mode("RNN", nonlinearity)
+        super().__init__(
+            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
+        )
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, input: Tensor | PackedSequence, hx: Tensor | None = None
+    ) -> tuple[Tensor | PackedSequence, Tensor]:
         output, (h_n,) = self._run(input, (hx,))
         return output, h_n
 
@@ -414,7 +509,8 @@ class RNN(_RNNBase):
 class LSTM(_RNNBase):
     """LSTM over a sequence (gates ``i, f, g, o``; see the module docstring for the equations).
 
-    Shapes as :class:`RNN`; ``hx`` is ``(h_0, c_0)``, both ``(num_layers·D, B, hidden_size)``.
+    Shapes (and packed input) as :class:`RNN`; ``hx`` is ``(h_0, c_0)``, both
+    ``(num_layers·D, B, hidden_size)``.
     Returns ``(output, (h_n, c_n))``. ``proj_size`` (LSTM with projections) is not supported.
     """
 
@@ -435,12 +531,14 @@ class LSTM(_RNNBase):
     ) -> None:
         if proj_size != 0:
             raise ValueError(f"LSTM: proj_size={proj_size} is not supported; only proj_size=0 (no projection)")
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        super().__init__(
+            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
+        )
         self.proj_size = 0
 
     def forward(
-        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
-    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor | PackedSequence, tuple[Tensor, Tensor]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0) of two Tensors, got {type(hx).__name__}")
         output, (h_n, c_n) = self._run(input, (None, None) if hx is None else tuple(hx))
@@ -448,7 +546,10 @@ class LSTM(_RNNBase):
 
 
 class GRU(_RNNBase):
-    """GRU over a sequence (gates ``r, z, n``; see the module docstring). Shapes and return as :class:`RNN`."""
+    """GRU over a sequence (gates ``r, z, n``; see the module docstring).
+
+    Shapes, packed input and return as :class:`RNN`.
+    """
 
     def __init__(
         self,
@@ -462,9 +563,13 @@ class GRU(_RNNBase):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        super().__init__(
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype
+        )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, input: Tensor | PackedSequence, hx: Tensor | None = None
+    ) -> tuple[Tensor | PackedSequence, Tensor]:
         output, (h_n,) = self._run(input, (hx,))
         return output, h_n
 
