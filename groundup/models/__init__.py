@@ -20,6 +20,8 @@ from groundup.models.logistic_regression import LogisticRegression
 from groundup.models.mlp import MLP
 from groundup.models.mnist1d_convnet import MNIST1DConvNet
 from groundup.models.mobilenet import MobileNetV2, mobilenet_v2
+from groundup.models.ngram import *  # noqa: F403
+from groundup.models.ngram import __all__ as _ngram_all
 from groundup.models.perceptron import Perceptron
 from groundup.models.resnet import (
     BasicBlock,
@@ -32,6 +34,8 @@ from groundup.models.resnet import (
     resnet_cifar,
     small_resnet,
 )
+from groundup.models.sampling import *  # noqa: F403
+from groundup.models.sampling import __all__ as _sampling_all
 from groundup.models.softmax_regression import SoftmaxRegression
 from groundup.models.ssd import *  # noqa: F403
 from groundup.models.ssd import __all__ as _ssd_all
@@ -46,4 +50,4 @@ __all__ += [
     "ResNetCIFAR", "resnet_cifar", "small_resnet", "DenseNet", "densenet121", "densenet_small", "MobileNetV2",
     "mobilenet_v2", "EfficientNet", "EfficientNetB0", "efficientnet_b0",
 ]
-__all__ += [*_ssd_all, *_unet_all]
+__all__ += [*_ssd_all, *_unet_all, *_ngram_all, *_sampling_all]
