@@ -12,16 +12,22 @@ have torchvision's ``state_dict`` keys and shapes.
 """
 
 from groundup.models.alexnet import AlexNet, alexnet
+from groundup.models.char_rnn import *  # noqa: F403
+from groundup.models.char_rnn import __all__ as _char_rnn_all
 from groundup.models.densenet import DenseNet, densenet121, densenet_small
 from groundup.models.efficientnet import EfficientNet, EfficientNetB0, efficientnet_b0
 from groundup.models.lecun1989 import LeCun1989
 from groundup.models.lenet import LeNet5
 from groundup.models.logistic_regression import LogisticRegression
+from groundup.models.makemore import *  # noqa: F403
+from groundup.models.makemore import __all__ as _makemore_all
 from groundup.models.mlp import MLP
 from groundup.models.mnist1d_convnet import MNIST1DConvNet
 from groundup.models.mobilenet import MobileNetV2, mobilenet_v2
 from groundup.models.ngram import *  # noqa: F403
 from groundup.models.ngram import __all__ as _ngram_all
+from groundup.models.nplm import *  # noqa: F403
+from groundup.models.nplm import __all__ as _nplm_all
 from groundup.models.perceptron import Perceptron
 from groundup.models.resnet import (
     BasicBlock,
@@ -50,4 +56,4 @@ __all__ += [
     "ResNetCIFAR", "resnet_cifar", "small_resnet", "DenseNet", "densenet121", "densenet_small", "MobileNetV2",
     "mobilenet_v2", "EfficientNet", "EfficientNetB0", "efficientnet_b0",
 ]
-__all__ += [*_ssd_all, *_unet_all, *_ngram_all, *_sampling_all]
+__all__ += [*_ssd_all, *_unet_all, *_ngram_all, *_sampling_all, *_char_rnn_all, *_makemore_all, *_nplm_all]
