@@ -1,6 +1,6 @@
 """``groundup.nn.utils``: gradient clipping and parameter/vector conversion, as ``torch.nn.utils``."""
 
-from groundup.nn.utils import clip_grad, convert_parameters
+from groundup.nn.utils import clip_grad, convert_parameters, rnn
 from groundup.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -11,6 +11,7 @@ from groundup.nn.utils.clip_grad import (
 from groundup.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 
 __all__ = [
+    "rnn",
     "clip_grad",
     "convert_parameters",
     "clip_grad_norm",
