@@ -100,7 +100,8 @@ RECIPES: dict[str, Recipe] = {
 
 # Tasks whose training loop is not plain classification live in a module each; every one lists
 # its recipes in ``RECIPES`` and has ``train(recipe, out, *, resume, progress)`` and
-# ``evaluate(recipe, checkpoint)`` (see run.py, which dispatches on ``Recipe.task``).
+# ``evaluate(recipe, checkpoint)`` (see run.py, which dispatches on ``Recipe.task``). They are
+# imported below, after ``Recipe`` and ``task_module`` exist, so they may import run.py's helpers.
 TASK_MODULES = ("lecun1989", "transfer", "detection", "segmentation")
 
 

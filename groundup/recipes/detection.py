@@ -35,6 +35,7 @@ from groundup import optim
 from groundup.datasets import MNISTDetection
 from groundup.models import TinySSD
 from groundup.recipes import Recipe
+from groundup.recipes.run import _plot
 from groundup.train import load_checkpoint, save_checkpoint
 from groundup.train.detection_metrics import mean_average_precision
 
@@ -212,9 +213,6 @@ def plot_detections(images: Any, detections: list[dict[str, Any]], path: str | P
 
 def _plot_examples(model: TinySSD, data: MNISTDetection, path: Path) -> str | None:
     """Detections on the first 8 test canvases; plots are a bonus, never a reason to fail a run."""
-    try:
-        k = min(8, len(data))
-        plot_detections(data.images[:k], detect_all(model, data.images[:k]), path, targets=data.targets[:k])
-    except ImportError:
-        return None
-    return str(path)
+    k = min(8, len(data))
+    return _plot(lambda p: plot_detections(data.images[:k], detect_all(model, data.images[:k]), p,
+                                           targets=data.targets[:k]), path)

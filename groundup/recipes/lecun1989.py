@@ -33,6 +33,7 @@ from groundup import datasets, optim
 from groundup.models import LeCun1989
 from groundup.optim.lr_scheduler import LinearLR
 from groundup.recipes import Recipe
+from groundup.recipes.run import _plot
 from groundup.tensor import Tensor
 from groundup.train import load_checkpoint, save_checkpoint
 
@@ -330,15 +331,6 @@ def evaluate(r: Recipe, checkpoint: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------- plots
-def _plot(fn: Any, path: Path) -> str | None:
-    """Draw with ``fn`` when matplotlib is installed; a missing matplotlib never fails a run."""
-    try:
-        fn(path)
-    except ImportError:
-        return None
-    return str(path)
-
-
 def _plot_history(history: dict[str, list[float]], path: Path) -> None:
     from groundup.plot import plot_history
 

@@ -36,6 +36,7 @@ import groundup.nn.functional as F
 from groundup.datasets import SHAPE_CLASSES, Shapes
 from groundup.models import UNet
 from groundup.recipes import Recipe
+from groundup.recipes.run import build_optimizer, build_scheduler
 from groundup.train import CSVLogger, JSONLogger, ModelCheckpoint, Trainer, load_checkpoint
 from groundup.train.metrics import MeanIoU, mean_iou
 from groundup.utils.data import DataLoader, TensorDataset
@@ -90,9 +91,6 @@ def measure(model: gu.nn.Module, images: gu.Tensor, masks: gu.Tensor, batch_size
 
 def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None = True) -> dict[str, Any]:
     """Train ``r`` into ``out`` (checkpoints, history, plots) and measure it on the test split."""
-    # imported here: groundup.recipes imports this module while it initialises, and run.py imports groundup.recipes
-    from groundup.recipes.run import build_optimizer, build_scheduler
-
     train_set, valid_set, test_set = _splits(r, "train", "valid", "test")
     model = build_model(r)
     loader = DataLoader(TensorDataset(*train_set.tensors()), batch_size=r.batch_size, shuffle=True,

@@ -49,6 +49,7 @@ import groundup.nn.functional as F
 from groundup import datasets, nn, optim
 from groundup.models import LeNet5
 from groundup.recipes import Recipe
+from groundup.recipes.run import _images as standardise
 from groundup.tensor import Tensor
 from groundup.train import load_checkpoint, metrics, save_checkpoint
 from groundup.utils.data import DataLoader, TensorDataset
@@ -99,8 +100,6 @@ class Data:
 
 def _images(images: Tensor) -> Tensor:
     """uint8 (N, 28, 28) -> standardised float32 (N, 1, 28, 28), as every MNIST/Fashion recipe does."""
-    from groundup.recipes.run import _images as standardise
-
     return standardise(images, keep_shape=True)
 
 
