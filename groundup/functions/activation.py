@@ -33,6 +33,7 @@ import numpy as np
 from groundup.autograd import Function
 from groundup.backend import xp
 from groundup.dtypes import get_default_dtype
+from groundup.functions.elementwise import keep_where
 from groundup.tensor import Tensor
 
 # ------------------------------------------------------------------------------------- erf
@@ -223,8 +224,8 @@ class _Activation(Function):
 
 
 def _where0(mask: Any, g: Any) -> Any:
-    """g where mask, else 0 (never inf * 0)."""
-    return xp.where(mask, g, xp.zeros((), dtype=g.dtype))
+    """g where mask, else 0 (never inf * 0): the branch-free select ReLU's backward uses."""
+    return keep_where(xp.asarray(g), mask)
 
 
 class Erf(_Activation):
