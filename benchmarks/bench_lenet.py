@@ -16,10 +16,6 @@ ratio <= 1.5x.
 
 from __future__ import annotations
 
-import argparse
-
-import numpy as np
-
 BATCH = 64
 
 
@@ -44,50 +40,15 @@ def torch_lenet(torch):
     return LeNet5()
 
 
-def train_step(lib, model, x: np.ndarray, y: np.ndarray, lr: float = 1e-3):
-    """A closure running one Adam training step of ``model`` on the batch (x, y) in ``lib``."""
-    opt = lib.optim.Adam(model.parameters(), lr=lr)
-    xb, yb = lib.tensor(x), lib.tensor(y)
-    loss_fn = lib.nn.functional.cross_entropy
-
-    def step() -> None:
-        opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
-def copy_weights(torch, src, dst) -> None:
-    """Load groundup module ``src``'s state dict (parameters and buffers) into torch module ``dst``."""
-    dst.load_state_dict({k: torch.tensor(np.array(v.numpy())) for k, v in src.state_dict().items()})
-
-
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--repeat", type=int, default=60, help="timed steps per configuration")
-    p.add_argument("--rounds", type=int, default=6)
-    args = p.parse_args()
-
     import torch
 
-    import groundup as gu
-    from benchmarks.common import compare, machine, report
+    from benchmarks.common import compare_training_step
     from groundup.models import LeNet5
 
-    gu.manual_seed(0)
-    torch.manual_seed(0)
-    model = LeNet5(activation="relu", pooling="max")
-    reference = torch_lenet(torch)
-    copy_weights(torch, model, reference)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
-    y = rng.integers(0, 10, BATCH)
-    step_gu, step_torch = train_step(gu, model, x, y), train_step(torch, reference, x, y)
-    times = compare(gu, torch, step_gu, step_torch, args.repeat, args.rounds)
-    print(f"# bench_lenet — {machine()}\n")
-    report("LeNet-5 (ReLU, max pool) train step, batch 64, Adam", times, "<= 1.5x")
+    compare_training_step("bench_lenet", "LeNet-5 (ReLU, max pool) train step, batch 64, Adam", "<= 1.5x",
+                          lambda: LeNet5(activation="relu", pooling="max"), lambda: torch_lenet(torch),
+                          batch=BATCH, repeat=60, doc=__doc__)
 
 
 if __name__ == "__main__":

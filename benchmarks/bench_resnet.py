@@ -12,10 +12,6 @@ ratio is reported.
 
 from __future__ import annotations
 
-import argparse
-
-import numpy as np
-
 BATCH = 128
 
 
@@ -69,29 +65,13 @@ def torch_small_resnet(torch):
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--repeat", type=int, default=18, help="timed steps per configuration")
-    p.add_argument("--rounds", type=int, default=6)
-    args = p.parse_args()
-
     import torch
 
-    import groundup as gu
-    from benchmarks.bench_lenet import copy_weights, train_step
-    from benchmarks.common import compare, machine, report
+    from benchmarks.common import compare_training_step
     from groundup.models import small_resnet
 
-    gu.manual_seed(0)
-    model = small_resnet()
-    reference = torch_small_resnet(torch)
-    copy_weights(torch, model, reference)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
-    y = rng.integers(0, 10, BATCH)
-    step_gu, step_torch = train_step(gu, model, x, y), train_step(torch, reference, x, y)
-    times = compare(gu, torch, step_gu, step_torch, args.repeat, args.rounds)
-    print(f"# bench_resnet — {machine()}\n")
-    report("ResNet-8 (small_resnet) train step, batch 128, Adam", times, "none (reported)")
+    compare_training_step("bench_resnet", "ResNet-8 (small_resnet) train step, batch 128, Adam", "none (reported)",
+                          small_resnet, lambda: torch_small_resnet(torch), batch=BATCH, repeat=18, doc=__doc__)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -115,3 +116,52 @@ def report(name: str, times: dict, target: str, extra_rows: tuple[str, ...] = ()
     low = {lib: min(min(times[lib, 1]), min(times[lib, 2])) for lib in ("groundup", "torch")}
     print(f"\nMinimum over all rounds and thread counts: groundup {fmt_time(low['groundup'])}, PyTorch "
           f"{fmt_time(low['torch'])}: {low['groundup'] / low['torch']:.2f}x.")
+
+
+# ------------------------------------------------------------------ one training step, groundup vs PyTorch
+def train_step(lib, model, x: np.ndarray, y: np.ndarray, lr: float = 1e-3):
+    """A closure running one Adam training step of ``model`` on the batch (x, y) in ``lib``."""
+    opt = lib.optim.Adam(model.parameters(), lr=lr)
+    xb, yb = lib.tensor(x), lib.tensor(y)
+    loss_fn = lib.nn.functional.cross_entropy
+
+    def step() -> None:
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def copy_weights(torch, src, dst) -> None:
+    """Load groundup module ``src``'s state dict (parameters and buffers) into torch module ``dst``."""
+    dst.load_state_dict({k: torch.tensor(np.array(v.numpy())) for k, v in src.state_dict().items()})
+
+
+def compare_training_step(script: str, name: str, target: str, build_gu: Callable[[], Any],
+                          build_torch: Callable[[], Any], *, batch: int, repeat: int, doc: str | None) -> None:
+    """Time one Adam step of the same model (torch's copy gets groundup's weights by state_dict name) on
+    a random (batch, 1, 28, 28) batch, each library at 1 and 2 threads, and print :func:`report`'s table.
+    ``--repeat`` / ``--rounds`` on the command line override the timed steps and rounds."""
+    import argparse
+
+    import torch
+
+    import groundup as gu
+
+    p = argparse.ArgumentParser(description=doc)
+    p.add_argument("--repeat", type=int, default=repeat, help="timed steps per configuration")
+    p.add_argument("--rounds", type=int, default=6)
+    args = p.parse_args()
+    gu.manual_seed(0)
+    torch.manual_seed(0)
+    model, reference = build_gu(), build_torch()
+    copy_weights(torch, model, reference)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    step_gu, step_torch = train_step(gu, model, x, y), train_step(torch, reference, x, y)
+    times = compare(gu, torch, step_gu, step_torch, args.repeat, args.rounds)
+    print(f"# {script} — {machine()}\n")
+    report(name, times, target)
