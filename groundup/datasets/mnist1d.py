@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 
 from groundup.creation import from_numpy
-from groundup.tensor import Tensor
-from groundup.utils.data.dataset import Dataset, TensorDataset
+from groundup.datasets.arrays import ArraysDataset
 
 # The 10 digit templates (one row per digit), as drawn in the reference implementation.
 _TEMPLATES = np.asarray([
@@ -130,7 +129,7 @@ def make_dataset(
     return {"x": xs[:cut], "x_test": xs[cut:], "y": ys[:cut], "y_test": ys[cut:], "t": new_t, "templates": temp}
 
 
-class MNIST1D(Dataset):
+class MNIST1D(ArraysDataset):
     """MNIST-1D as a dataset: items ``(x, label)`` with ``x`` float32 (40,) and ``label`` an int.
 
     ``MNIST1D(train=True)`` is the 4,000-sample training split, ``train=False`` the 1,000 test
@@ -160,23 +159,3 @@ class MNIST1D(Dataset):
         self.t = ds["t"]
         self.templates = ds["templates"]
         self.classes = [str(i) for i in range(10)]
-
-    def __len__(self) -> int:
-        return self.data.shape[0]
-
-    def __getitem__(self, index: Any) -> tuple[Any, Any]:
-        i = int(index)
-        x: Any = Tensor._wrap(self.data.data[i].copy())
-        y: Any = int(self.targets.data[i])
-        if self.transform is not None:
-            x = self.transform(x)
-        if self.target_transform is not None:
-            y = self.target_transform(y)
-        return x, y
-
-    def tensors(self) -> tuple[Tensor, Tensor]:
-        """The whole split: ``X`` float32 (N, 40), ``y`` int64 (N,) (copies)."""
-        return from_numpy(self.data.data.copy()), from_numpy(self.targets.data.copy())
-
-    def as_tensor_dataset(self) -> TensorDataset:
-        return TensorDataset(*self.tensors())

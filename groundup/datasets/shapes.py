@@ -32,8 +32,7 @@ import numpy as np
 
 from groundup.backend import Generator, rng
 from groundup.creation import from_numpy
-from groundup.tensor import Tensor
-from groundup.utils.data.dataset import Dataset, TensorDataset
+from groundup.datasets.arrays import ArraysDataset
 
 __all__ = ["SHAPE_CLASSES", "Shapes", "make_shapes"]
 
@@ -147,7 +146,7 @@ def make_shapes(
             "angle": angle, "intensity": level}
 
 
-class Shapes(Dataset):
+class Shapes(ArraysDataset):
     """The shapes segmentation dataset: items ``(image, mask)``, ``image`` float32 ``(1, H, W)``
     and ``mask`` int64 ``(H, W)`` with classes :data:`SHAPE_CLASSES`.
 
@@ -187,23 +186,3 @@ class Shapes(Dataset):
     @property
     def num_classes(self) -> int:
         return len(self.classes)
-
-    def __len__(self) -> int:
-        return self.data.shape[0]
-
-    def __getitem__(self, index: Any) -> tuple[Any, Any]:
-        i = int(index)
-        x: Any = from_numpy(self.data.data[i].copy())
-        y: Any = from_numpy(self.targets.data[i].copy())
-        if self.transform is not None:
-            x = self.transform(x)
-        if self.target_transform is not None:
-            y = self.target_transform(y)
-        return x, y
-
-    def tensors(self) -> tuple[Tensor, Tensor]:
-        """The whole split: images float32 ``(N, 1, H, W)`` and masks int64 ``(N, H, W)`` (copies)."""
-        return from_numpy(self.data.data.copy()), from_numpy(self.targets.data.copy())
-
-    def as_tensor_dataset(self) -> TensorDataset:
-        return TensorDataset(*self.tensors())
