@@ -372,20 +372,12 @@ def plot_weights_as_images(
         raise ValueError("plot_weights_as_images: weight has no rows")
     if max_images is not None:
         imgs = imgs[:max_images]
-    k, h, wd = imgs.shape
-    if ncols is None:
-        ncols = math.ceil(math.sqrt(k))
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"plot_weights_as_images: ncols must be a positive int, got {ncols!r}")
-    ncols = min(ncols, k)
-    nrows = math.ceil(k / ncols)
+    k = imgs.shape[0]
+    nrows, ncols = _grid(k, ncols, "plot_weights_as_images")
     # one mosaic with a 1-pixel NaN gap (drawn white) between tiles, each tile scaled to [-1, 1]
     scale = np.abs(imgs).reshape(k, -1).max(axis=1)
     scale[scale == 0] = 1.0
-    mosaic = np.full((nrows * (h + 1) - 1, ncols * (wd + 1) - 1), np.nan)
-    for i in range(k):
-        r, c = divmod(i, ncols)
-        mosaic[r * (h + 1) : r * (h + 1) + h, c * (wd + 1) : c * (wd + 1) + wd] = imgs[i] / scale[i]
+    mosaic = _mosaic(imgs / scale[:, None, None], nrows, ncols)
 
     fig, a, own = _start(path, ax, "plot_weights_as_images", figsize=(max(3.0, 1.0 * ncols), max(3.0, 1.0 * nrows)))
     cmap = _mpl().colormaps["RdBu_r"].with_extremes(bad="white")
