@@ -119,15 +119,19 @@ def report(name: str, times: dict, target: str, extra_rows: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------ one training step, groundup vs PyTorch
-def train_step(lib, model, x: np.ndarray, y: np.ndarray, lr: float = 1e-3):
-    """A closure running one Adam training step of ``model`` on the batch (x, y) in ``lib``."""
+def train_step(lib, model, x: np.ndarray, y: np.ndarray, lr: float = 1e-3,
+               loss_of: Callable[[Any, Any, Any, Any], Any] | None = None):
+    """A closure running one Adam training step of ``model`` on the batch (x, y) in ``lib``.
+
+    The loss is ``cross_entropy(model(x), y)``, or ``loss_of(lib, model, x, y)`` when given (e.g. a language
+    model whose forward returns a state as well, and whose logits are flattened over time)."""
     opt = lib.optim.Adam(model.parameters(), lr=lr)
     xb, yb = lib.tensor(x), lib.tensor(y)
     loss_fn = lib.nn.functional.cross_entropy
 
     def step() -> None:
         opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
+        loss = loss_fn(model(xb), yb) if loss_of is None else loss_of(lib, model, xb, yb)
         loss.backward()
         opt.step()
 
@@ -139,10 +143,18 @@ def copy_weights(torch, src, dst) -> None:
     dst.load_state_dict({k: torch.tensor(np.array(v.numpy())) for k, v in src.state_dict().items()})
 
 
+def image_batch(batch: int) -> Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]:
+    """A random MNIST-shaped batch: (batch, 1, 28, 28) float32 images and labels in 0..9."""
+    return lambda rng: (rng.standard_normal((batch, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, batch))
+
+
 def compare_training_step(script: str, name: str, target: str, build_gu: Callable[[], Any],
-                          build_torch: Callable[[], Any], *, batch: int, repeat: int, doc: str | None) -> None:
+                          build_torch: Callable[[], Any], *, batch: int, repeat: int, doc: str | None,
+                          make_batch: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]] | None = None,
+                          loss_of: Callable[[Any, Any, Any, Any], Any] | None = None) -> None:
     """Time one Adam step of the same model (torch's copy gets groundup's weights by state_dict name) on
-    a random (batch, 1, 28, 28) batch, each library at 1 and 2 threads, and print :func:`report`'s table.
+    one random batch (``make_batch``, by default MNIST-shaped images of ``batch``), each library at 1 and 2
+    threads, and print :func:`report`'s table. ``loss_of`` as in :func:`train_step`.
     ``--repeat`` / ``--rounds`` on the command line override the timed steps and rounds."""
     import argparse
 
@@ -158,10 +170,9 @@ def compare_training_step(script: str, name: str, target: str, build_gu: Callabl
     torch.manual_seed(0)
     model, reference = build_gu(), build_torch()
     copy_weights(torch, model, reference)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
-    y = rng.integers(0, 10, batch)
-    step_gu, step_torch = train_step(gu, model, x, y), train_step(torch, reference, x, y)
+    x, y = (make_batch or image_batch(batch))(np.random.default_rng(0))
+    step_gu = train_step(gu, model, x, y, loss_of=loss_of)
+    step_torch = train_step(torch, reference, x, y, loss_of=loss_of)
     times = compare(gu, torch, step_gu, step_torch, args.repeat, args.rounds)
     print(f"# {script} — {machine()}\n")
     report(name, times, target)

@@ -36,7 +36,9 @@ import warnings
 from typing import Any
 
 from groundup.creation import empty, zeros
+from groundup.dtypes import float32, float64
 from groundup.functions.movement import cat, chunk, stack, unbind
+from groundup.functions.recurrent import GRULayer, LSTMLayer, RNNLayer
 from groundup.nn import functional as F
 from groundup.nn import init
 from groundup.nn.linear import _factory, _features
@@ -66,6 +68,40 @@ def _step(
     z = F.sigmoid(i_z + h_z)  # (B, H)
     n = F.tanh(i_n + r * h_n)  # (B, H)
     return (1 - z) * n + z * h, None  # (B, H)
+
+
+_FUSED = True
+"""Run whole sequences with the fused ops of ``groundup/functions/recurrent.py`` (hand-written BPTT). False
+selects the composed per-step path (:func:`_step`), which the tests use as the reference."""
+
+_LAYERS = {"RNN_TANH": RNNLayer, "RNN_RELU": RNNLayer, "LSTM": LSTMLayer, "GRU": GRULayer}
+
+
+def _layer(
+    mode: str, gi: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh: Tensor | None, reverse: bool
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One layer and direction over a whole sequence from its input projection ``gi`` (T, B, G·H).
+
+    Returns every step's ``h`` (T, B, H) in time order and the final ``h`` and ``c`` (B, H) (the state after
+    the last step processed: ``t = 0`` when ``reverse``).
+    """
+    T = gi.shape[0]
+    if _FUSED and gi.dtype in (float32, float64):
+        bias = () if b_hh is None else (b_hh,)
+        last = 0 if reverse else T - 1
+        if mode == "LSTM":
+            y = LSTMLayer.apply(gi, h, c, w_hh, *bias, reverse=reverse)  # (T+1, B, H): h_0..h_{T-1}, then c
+            return y[:T], y[last], y[T]
+        kw = {"relu": mode == "RNN_RELU"} if mode != "GRU" else {}
+        hs = _LAYERS[mode].apply(gi, h, w_hh, *bias, reverse=reverse, **kw)  # (T, B, H)
+        return hs, hs[last], None
+    steps = range(T - 1, -1, -1) if reverse else range(T)
+    gis = unbind(gi, 0)  # T x (B, G·H)
+    out: list[Tensor] = [h] * T  # filled in time order whichever way the direction runs
+    for t in steps:
+        h, c = _step(mode, gis[t], h, c, w_hh, b_hh)  # (B, H)
+        out[t] = h
+    return stack(out, 0), h, c
 
 
 def _check_tensor(value: Any, what: str, layer: str) -> Tensor:
@@ -377,13 +413,9 @@ class _RNNBase(Module):
                 idx = layer * directions + direction
                 h = initial(0, idx)  # (B, H)
                 c = initial(1, idx) if self.mode == "LSTM" else None  # (B, H)
-                gi = unbind(F.linear(layer_input, w_ih, b_ih), 0)  # T x (B, G·H), one GEMM for all steps
-                steps = range(T - 1, -1, -1) if direction == 1 else range(T)
-                hs: list[Tensor] = [h] * T  # filled in time order whichever way the direction runs
-                for t in steps:
-                    h, c = _step(self.mode, gi[t], h, c, w_hh, b_hh)  # (B, H)
-                    hs[t] = h
-                outs.append(stack(hs, 0))  # (T, B, H)
+                gi = F.linear(layer_input, w_ih, b_ih)  # (T, B, G·H), one GEMM for all steps
+                hs, h, c = _layer(self.mode, gi, h, c, w_hh, b_hh, reverse=direction == 1)  # (T, B, H)
+                outs.append(hs)
                 finals[0].append(h)
                 if c is not None:
                     finals[1].append(c)

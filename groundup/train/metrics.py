@@ -1,5 +1,6 @@
 """Classification metrics: accuracy, top-k accuracy, confusion matrix, precision/recall/F1; for
-segmentation, per-class and mean intersection over union (IoU); for detection, average precision
+segmentation, per-class and mean intersection over union (IoU); for language models, perplexity and
+bits per token (or character); for detection, average precision
 (:mod:`~groundup.train.detection_metrics`, re-exported here).
 
 Every function takes groundup Tensors or NumPy arrays (Tensors are read without tracking
@@ -7,12 +8,15 @@ gradients) and returns Python floats or NumPy arrays, with scikit-learn's conven
 confusion matrix are true classes, columns predicted ones, and a ratio whose denominator is zero
 (a class never predicted, or never present) counts as 0.
 
-``Mean`` and ``Accuracy`` accumulate over batches, so an epoch's value is exact however the data is
-split: the Trainer uses ``Mean`` to average losses and metrics weighted by batch size.
+``Mean``, ``Accuracy``, ``MeanIoU`` and ``LMLoss`` accumulate over batches, so an epoch's value is
+exact however the data is split: the Trainer uses ``Mean`` to average losses and metrics weighted by
+batch size; ``LMLoss`` weights by the number of (non-ignored) tokens.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -29,6 +33,10 @@ __all__ = [
     "Mean",
     "Accuracy",
     "MeanIoU",
+    "perplexity",
+    "bits_per_token",
+    "bits_per_char",
+    "LMLoss",
 ]
 
 
@@ -253,6 +261,101 @@ class MeanIoU:
         """Mean IoU over the classes seen so far (NaN before any update)."""
         iou = self.per_class()
         return float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float("nan")
+
+
+
+# ----------------------------------------------------------------------------- language models
+def _mean_nll(fn: str, nll: Any) -> float:
+    """A mean negative log-likelihood given as a Python number, a NumPy scalar or a 0-d Tensor."""
+    if isinstance(nll, bool):
+        raise TypeError(f"{fn}: expected the mean negative log-likelihood as a number, got a bool")
+    if isinstance(nll, (Tensor, np.ndarray, np.generic)):
+        arr = _np(nll)
+        if arr.ndim != 0:
+            raise ValueError(f"{fn}: expected the mean negative log-likelihood as a number or a 0-d tensor, "
+                             f"got shape {tuple(arr.shape)}; average the per-token losses first")
+        if arr.dtype.kind not in "fiu":
+            raise TypeError(f"{fn}: expected a real number, got dtype {arr.dtype}")
+        return float(arr)
+    if isinstance(nll, numbers.Real):
+        return float(nll)
+    raise TypeError(f"{fn}: expected the mean negative log-likelihood as a number, got {type(nll).__name__}")
+
+
+def perplexity(nll: Any) -> float:
+    """``exp(nll)``: the perplexity of a language model whose mean negative log-likelihood per token
+    is ``nll`` nats (the cross-entropy loss, natural log, as ``F.cross_entropy`` computes it).
+
+    A perplexity of ``k`` means the model is as uncertain as a uniform choice among ``k`` tokens; a
+    uniform model over ``V`` tokens has ``nll = ln V`` and perplexity ``V``. It grows exponentially
+    with the loss, so a large loss overflows to ``inf`` (silently); NaN stays NaN.
+    """
+    with np.errstate(over="ignore"):
+        return float(np.exp(np.float64(_mean_nll("perplexity", nll))))
+
+
+def bits_per_token(nll: Any) -> float:
+    """``nll / ln 2``: the mean negative log-likelihood per token in bits instead of nats.
+
+    It is the average code length, in bits, that an arithmetic coder driven by the model needs per
+    token. For a character-level model it is *bits per character* (BPC), the number papers report for
+    character models (``log2`` of the perplexity).
+    """
+    return _mean_nll("bits_per_token", nll) / math.log(2)
+
+
+# BPC is the name character-level results go by (Graves 2013; the enwik8 and text8 tables), so a
+# reader looks for it under that name; it is the same formula, for models whose tokens are characters.
+bits_per_char = bits_per_token
+
+
+class LMLoss:
+    """Cross-entropy of a language model accumulated over batches: ``compute()`` gives the mean
+    negative log-likelihood per token (``loss``, nats), its ``perplexity`` and its bits per token
+    (``bpt``; bits per character for a character model).
+
+    ``update(logits, targets)`` takes logits ``(..., V)`` (the vocabulary last, as a language model
+    returns them: ``(B, T, V)``) and integer targets ``logits.shape[:-1]``; targets equal to
+    ``ignore_index`` (padding) are skipped, like ``F.cross_entropy(..., ignore_index=-100)``. The mean
+    is over tokens, not batches, so it equals the loss of all tokens at once however they were
+    split. A target whose logit is ``-inf`` (a token the model rules out) makes the loss ``inf``;
+    NaN or ``+inf`` logits make it NaN.
+    """
+
+    def __init__(self, ignore_index: int = -100) -> None:
+        self.ignore_index = ignore_index
+        self.reset()
+
+    def reset(self) -> None:
+        self.total, self.count = 0.0, 0  # summed negative log-likelihood (nats), tokens counted
+
+    def update(self, logits: Any, targets: Any) -> None:
+        z, t = _np(logits), _np(targets)
+        if z.ndim < 1 or z.shape[-1] == 0 or t.shape != z.shape[:-1]:
+            raise ValueError(f"LMLoss.update: expected logits (..., V) and targets of shape logits.shape[:-1]; "
+                             f"got logits {tuple(z.shape)} and targets {tuple(t.shape)}")
+        if z.dtype.kind != "f":
+            raise TypeError(f"LMLoss.update: logits must be floating point, got dtype {z.dtype}")
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"LMLoss.update: targets must be integer token ids, got dtype {t.dtype}")
+        vocab = z.shape[-1]
+        keep = t != self.ignore_index
+        bad = keep & ((t < 0) | (t >= vocab))
+        if bad.any():
+            raise ValueError(f"LMLoss.update: targets must lie in [0, {vocab}) or equal ignore_index "
+                             f"{self.ignore_index}, got {sorted(set(t[bad].tolist()))[:5]}")
+        z, t = z[keep].astype(np.float64), t[keep].astype(np.int64)  # (N, V), (N,)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            m = z.max(axis=-1, keepdims=True)  # (N, 1)
+            log_z = m[:, 0] + np.log(np.exp(z - m).sum(axis=-1))  # (N,) log-sum-exp
+            nll = log_z - z[np.arange(len(t)), t]  # (N,) -log softmax(z)[target]
+            self.total += float(nll.sum())
+        self.count += len(t)
+
+    def compute(self) -> dict[str, float]:
+        """``{"loss", "perplexity", "bpt"}`` over the tokens seen so far (NaN before any token)."""
+        loss = self.total / self.count if self.count else float("nan")
+        return {"loss": loss, "perplexity": perplexity(loss), "bpt": bits_per_token(loss)}
 
 
 from groundup.train.detection_metrics import *  # noqa: E402, F403
