@@ -32,9 +32,11 @@ sequential. The per-cell parts (``σ' = σ(1-σ)``, ``tanh' = 1-tanh²``):
   ``δ_r = a⊙ghn⊙σ'(r)``, ``δ_z = dh_t⊙(h_{t-1}-n)⊙σ'(z)``, ``δ_n = a``; the hidden projection's ``n`` block gets
   ``a⊙r`` instead (``r`` multiplies it), and ``dh_{t-1} = δ^h W_hh + dh_t⊙z``.
 
-Sigmoids are computed as ``σ(x) = (1 + tanh(x/2)) / 2``: with the ``1/2`` folded into a scaled copy of the
-gate columns of ``W_hhᵀ`` and of ``gi``, all gates of a step take one ``tanh`` call over ``(B, G·H)``; the identity
-is exact and, like ``tanh``, cannot overflow.
+Sigmoids are computed as ``σ(x) = (1 + tanh(x/2)) / 2``: each step's pre-activations are halved on the sigmoid
+gates by the same op that rearranges them gate-block-major ``(G, B, H)``, and then all gates take one ``tanh``
+call; the identity is exact and, like ``tanh``, cannot overflow. Block-major storage makes every gate of a step
+one contiguous ``(B, H)`` array: NumPy runs an elementwise op over a strided ``(B, H)`` column slice of a
+``(B, G·H)`` array several times slower than over a contiguous one, and a step has about twenty such ops.
 """
 
 from __future__ import annotations
@@ -48,27 +50,9 @@ from groundup.autograd import Function
 _ONE_HALF = 0.5
 
 
-def _blocks(gi: Any, w_hh: Any, b_hh: Any | None, scale: Any, fold_bias: bool) -> tuple[Any, Any, Any | None]:
-    """The inputs scaled per gate by ``scale`` (G, 1, 1): ``gi`` (T, B, G·H) rearranged gate-block-major to
-    (T, G, B, H), ``W_hhᵀ`` (H, G·H) and ``b_hh`` as (G, 1, H) (folded into ``gi`` when ``fold_bias``).
-
-    ``scale`` is 1/2 for sigmoid gates and 1 otherwise, so ``tanh`` of a scaled pre-activation is ``2σ(x) - 1``
-    there. Block-major storage makes each gate of a step one contiguous (B, H) array: NumPy runs an elementwise
-    op over a strided (B, H) column slice of a (B, G·H) array several times slower than over a contiguous one.
-    """
-    T, B, GH = gi.shape
-    G = scale.shape[0]
-    H = GH // G
-    gs = np.multiply(gi.reshape(T, B, G, H).transpose(0, 2, 1, 3), scale, order="C")  # (T, G, B, H)
-    b_s = None if b_hh is None else b_hh.reshape(G, 1, H) * scale  # (G, 1, H)
-    if fold_bias and b_s is not None:
-        gs += b_s
-    w_s = np.multiply(w_hh.T, np.repeat(scale.reshape(G), H), order="C")  # (H, G·H): scaled W_hhᵀ
-    return gs, w_s, b_s
-
-
 def _gate_scale(G: int, tanh_gates: tuple[int, ...], dtype: Any) -> Any:
-    """(G, 1, 1): 1/2 for the sigmoid gates, 1 for the others."""
+    """(G, 1, 1): 1/2 for the sigmoid gates, 1 for the tanh ones, so that ``tanh(scale · x)`` is ``2σ(x) - 1``
+    on the sigmoid gates and ``tanh(x)`` on the others."""
     scale = np.full((G, 1, 1), _ONE_HALF, dtype)
     scale[list(tanh_gates)] = 1
     return scale
@@ -101,14 +85,16 @@ class RNNLayer(Function):
 
     def forward(ctx, gi, h0, w_hh, b_hh=None, *, relu=False, reverse=False):
         T, B, H = gi.shape
-        gs = _time_order(gi if b_hh is None else gi + b_hh, reverse)  # (T, B, H), processing order
+        gi = _time_order(gi, reverse)  # (T, B, H), processing order
         w_t = np.ascontiguousarray(w_hh.T)  # (H, H)
         hs = np.empty((T + 1, B, H), gi.dtype)  # hs[k] = h before step k; hs[0] = h0
         hs[0] = h0
         for k in range(T):
             h = hs[k + 1]
             np.matmul(hs[k], w_t, out=h)
-            h += gs[k]
+            h += gi[k]
+            if b_hh is not None:
+                h += b_hh
             if relu:
                 np.maximum(h, 0, out=h)
             else:
@@ -147,20 +133,24 @@ class LSTMLayer(Function):
     def forward(ctx, gi, h0, c0, w_hh, b_hh=None, *, reverse=False):
         T, B, G = gi.shape
         H = G // 4
-        gs, w_s, _ = _blocks(gi, w_hh, b_hh, _gate_scale(4, (2,), gi.dtype), fold_bias=True)
-        gs = _time_order(gs, reverse)  # (T, 4, B, H), processing order
-        acts = np.empty((T, 4, B, H), gi.dtype)  # i, f, g, o after their nonlinearities
+        scale = _gate_scale(4, (2,), gi.dtype)
+        gi = _time_order(gi, reverse)  # processing order
+        w_t = np.ascontiguousarray(w_hh.T)  # (H, 4H)
+        acts = np.empty((T, 4, B, H), gi.dtype)  # i, f, g, o after their nonlinearities, gate-block-major
         cs = np.empty((T + 1, B, H), gi.dtype)  # cs[k] = c before step k
         tcs = np.empty((T, B, H), gi.dtype)  # tanh(c) after step k
         hs = np.empty((T + 1, B, H), gi.dtype)  # hs[k] = h before step k
         cs[0], hs[0] = c0, h0
         ig = np.empty((B, H), gi.dtype)
-        proj = np.empty((B, G), gi.dtype)
-        proj_blocks = proj.reshape(B, 4, H).transpose(1, 0, 2)  # (4, B, H) view
+        pre = np.empty((B, G), gi.dtype)
+        pre_blocks = pre.reshape(B, 4, H).transpose(1, 0, 2)  # (4, B, H) view
         for k in range(T):
             a = acts[k]
-            np.matmul(hs[k], w_s, out=proj)  # (B, H) @ (H, 4H), scaled
-            np.add(proj_blocks, gs[k], out=a)  # (4, B, H)
+            np.matmul(hs[k], w_t, out=pre)  # (B, H) @ (H, 4H)
+            pre += gi[k]
+            if b_hh is not None:
+                pre += b_hh
+            np.multiply(pre_blocks, scale, out=a)  # gate-block-major, sigmoid gates halved
             np.tanh(a, out=a)
             for sig in (a[:2], a[3]):  # 2σ - 1 -> σ for i, f and o
                 sig *= _ONE_HALF
@@ -231,31 +221,29 @@ class GRULayer(Function):
     def forward(ctx, gi, h0, w_hh, b_hh=None, *, reverse=False):
         T, B, G = gi.shape
         H = G // 3
-        # r, z are sigmoids; the candidate's hidden part stays unscaled, as r multiplies it
-        gs, w_s, b_s = _blocks(gi, w_hh, b_hh, _gate_scale(3, (2,), gi.dtype), fold_bias=False)
-        if b_s is not None:
-            gs[:, :2] += b_s[:2]  # r and z add both biases; b_hn stays inside r ⊙ (...)
-        gs = _time_order(gs, reverse)  # (T, 3, B, H), processing order
+        gi = _time_order(gi, reverse)  # processing order
+        w_t = np.ascontiguousarray(w_hh.T)  # (H, 3H)
         ghns = np.empty((T, B, H), gi.dtype)  # the candidate's hidden projection h W_hnᵀ + b_hn
         rzs = np.empty((T, 2, B, H), gi.dtype)  # r, z
         ns = np.empty((T, B, H), gi.dtype)  # candidates n
         hs = np.empty((T + 1, B, H), gi.dtype)  # hs[k] = h before step k
         hs[0] = h0
-        proj = np.empty((B, G), gi.dtype)
-        proj_blocks = proj.reshape(B, 3, H).transpose(1, 0, 2)  # (3, B, H) view
+        gh = np.empty((B, G), gi.dtype)
+        gh_blocks = gh.reshape(B, 3, H).transpose(1, 0, 2)  # (3, B, H) view
         for k in range(T):
             ghn, rz, n, h = ghns[k], rzs[k], ns[k], hs[k + 1]
-            np.matmul(hs[k], w_s, out=proj)  # (B, H) @ (H, 3H)
-            np.add(proj_blocks[:2], gs[k][:2], out=rz)
-            if b_s is None:
-                np.copyto(ghn, proj_blocks[2])
-            else:
-                np.add(proj_blocks[2], b_s[2], out=ghn)
+            gi_blocks = gi[k].reshape(B, 3, H).transpose(1, 0, 2)  # (3, B, H) view
+            np.matmul(hs[k], w_t, out=gh)  # (B, H) @ (H, 3H)
+            if b_hh is not None:
+                gh += b_hh
+            np.add(gh_blocks[:2], gi_blocks[:2], out=rz)
+            rz *= _ONE_HALF
             np.tanh(rz, out=rz)
             rz *= _ONE_HALF
-            rz += _ONE_HALF
+            rz += _ONE_HALF  # r, z = σ(pre) = (1 + tanh(pre / 2)) / 2
+            np.copyto(ghn, gh_blocks[2])
             np.multiply(rz[0], ghn, out=n)  # r ⊙ (h W_hnᵀ + b_hn)
-            n += gs[k][2]
+            n += gi_blocks[2]
             np.tanh(n, out=n)
             np.subtract(hs[k], n, out=h)
             h *= rz[1]
