@@ -18,9 +18,11 @@ For input ``x_t`` and previous hidden state ``h`` (``σ`` the logistic sigmoid, 
       n = tanh(W_in x_t + b_in + r ⊙ (W_hn h + b_hn))
       h' = (1 - z) ⊙ n + z ⊙ h
 
-Every step is composed from ordinary tensor ops, so autograd does backpropagation through time. The input
-projection of all time steps is one GEMM per layer and direction (``(T·B, I) @ (I, G·H)``); each step then
-costs one ``(B, H) @ (H, G·H)`` product for the hidden projection of all gates at once, sliced afterwards.
+The input projection of all time steps is one GEMM per layer and direction (``(T·B, I) @ (I, G·H)``); the
+recurrence over time then runs as one fused op per layer and direction (``groundup/functions/recurrent.py``:
+one ``(B, H) @ (H, G·H)`` product per step for all gates at once, and backpropagation through time written by
+hand). The cells, packed sequences and float16 use the same equations composed from ordinary tensor ops
+(:func:`_step`), so autograd differentiates them; the tests check the two paths against each other.
 Every parameter starts as ``U(-1/√hidden_size, 1/√hidden_size)``, as in PyTorch.
 
 ``RNN``/``LSTM``/``GRU`` also take a ``PackedSequence`` (``groundup/nn/utils/rnn.py``): a batch of sequences
