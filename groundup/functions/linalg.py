@@ -241,19 +241,20 @@ class Linear(Function):
     """
 
     def forward(ctx, x, w, b=None):
-        ctx.save_for_backward(x, w)
-        x2 = x if x.ndim == 2 else _rows(x)
+        x2 = x if x.ndim == 2 else _rows(x)  # a copy when x is a non-contiguous view: saved, not made twice
+        ctx.save_for_backward(x2, w)
+        ctx.x_shape = x.shape
         out = x2 @ w.T
         if b is not None:
             out += b
         return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (w.shape[0],))
 
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x2, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
         g2 = g if g.ndim == 2 else _rows(g)
-        gx = (g2 @ w).reshape(x.shape) if needs[0] else None
-        gw = g2.T @ (x if x.ndim == 2 else _rows(x)) if needs[1] else None
+        gx = (g2 @ w).reshape(ctx.x_shape) if needs[0] else None
+        gw = g2.T @ x2 if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         gb = g2.sum(axis=0) if needs[2] else None
