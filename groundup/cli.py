@@ -1,8 +1,13 @@
-"""The ``groundup`` command: ``groundup train RECIPE``, ``groundup eval CHECKPOINT``, ``groundup recipes``.
+"""The ``groundup`` command: ``groundup train RECIPE``, ``groundup eval CHECKPOINT``,
+``groundup generate CHECKPOINT``, ``groundup recipes``.
 
 Each flag of ``train`` overrides one field of the recipe (see ``groundup recipes``); the run's
 folder (``--out``, default ``runs/RECIPE``) receives checkpoints, history, plots and results, and
-``--resume`` continues from its ``last.safetensors`` exactly where the run stopped.
+``--resume`` continues from its ``last.safetensors`` exactly where the run stopped. ``generate``
+continues ``--prompt`` with a language-model checkpoint (the recipe inside says which model) and
+prints the prompt and its continuation; ``--seed`` makes the sample repeatable. A recipe's target is
+shown as a percentage for accuracy-like metrics and as a plain number (an upper bound) for loss-like
+ones (``val_loss``, ``test_perplexity``, ...).
 """
 
 from __future__ import annotations
@@ -11,10 +16,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from groundup.recipes import Recipe
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="groundup", description="Train and evaluate groundup recipes.")
+    p = argparse.ArgumentParser(prog="groundup", description="Train, evaluate and sample from groundup recipes.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a recipe")
     t.add_argument("recipe", help="recipe name (see `groundup recipes`)")
@@ -34,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, help="BLAS threads (default: GROUNDUP_NUM_THREADS or the library's)")
     e = sub.add_parser("eval", help="evaluate a checkpoint written by `groundup train`")
     e.add_argument("checkpoint")
+    g = sub.add_parser("generate", help="continue a prompt with a language-model checkpoint")
+    g.add_argument("checkpoint")
+    g.add_argument("--prompt", default="", help="text to continue (default: start from nothing)")
+    g.add_argument("--max-new-tokens", type=int, default=500, help="tokens to generate (default 500)")
+    g.add_argument("--temperature", type=float, default=1.0,
+                   help="<1 sharpens, >1 flattens the distribution; 0 is greedy (default 1.0)")
+    g.add_argument("--top-k", type=int, help="sample only among the k most likely tokens")
+    g.add_argument("--top-p", type=float, help="sample only among the most likely tokens of total probability p")
+    g.add_argument("--seed", type=int, help="seed for a repeatable sample (default: fresh randomness)")
     sub.add_parser("recipes", help="list the recipes")
     return p
 
@@ -57,6 +75,15 @@ def _extra(pairs: Sequence[str], extra: dict) -> dict:
     return out
 
 
+def _target(r: Recipe, name: bool) -> str:
+    """``r.target`` as text: a percentage for accuracy-like metrics, a plain number for loss-like ones;
+    ``name`` prefixes the metric (without ``test_``) when it is not plain test accuracy."""
+    value = str(float(r.target)) if r.lower_is_better else f"{r.target:.1%}"
+    if not name or r.metric == "test_accuracy":
+        return value
+    return f"{r.metric.removeprefix('test_')} {value}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from groundup.recipes import RECIPES, get_recipe
@@ -64,8 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "recipes":
         width = max(map(len, RECIPES))
         for r in RECIPES.values():
-            what = "" if r.metric == "test_accuracy" else r.metric.removeprefix("test_") + " "
-            target = f"  (target {what}{r.target:.1%})" if r.target is not None else ""
+            target = f"  (target {_target(r, name=True)})" if r.target is not None else ""
             print(f"{r.name:<{width}}  {r.description}{target}")
         return 0
 
@@ -79,6 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         metric = res["metric"]
         print(f"{res['recipe']}: {metric.replace('_', ' ')} {res[metric]:.4f} on {res['test_size']} examples")
+        return 0
+
+    if args.command == "generate":
+        try:
+            text = run.generate(args.checkpoint, args.prompt, max_new_tokens=args.max_new_tokens,
+                                temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed)
+        except (OSError, ValueError) as e:
+            print(f"groundup generate: {e}", file=sys.stderr)
+            return 2
+        print(args.prompt + text)
         return 0
 
     try:
@@ -108,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     metric = recipe.metric
     ran = f" after {res['epochs_run']} epochs" if "epochs_run" in res else ""
     print(f"\n{recipe.name}: {metric.replace('_', ' ')} {res[metric]:.4f}{ran} "
-          f"in {res['seconds']:.1f} s" + (f" (target {recipe.target:.1%})" if recipe.target else ""))
+          f"in {res['seconds']:.1f} s" + (f" (target {_target(recipe, name=False)})" if recipe.target is not None else ""))
     if "checkpoint" in res:
         print(f"checkpoint: {res['checkpoint']}")
     for name, path in (res.get("plots") or {}).items():

@@ -226,6 +226,22 @@ class NGramLM:
         return sum(math.log(self._prob(padded[i], tuple(padded[i - self.n + 1:i])))
                    for i in range(self.n - 1, len(padded)))
 
+    def stream_log_probs(self, tokens: Sequence[Hashable], start: int = 0) -> numpy.ndarray:
+        """``ln P(tokens[t] | tokens[t-n+1 : t])`` for every ``t >= start``, reading ``tokens`` as one stream.
+
+        Unlike :meth:`log_prob` no end token is scored and the context of ``tokens[start]`` is the tokens
+        before it, so a held-out block of a long text can be scored with the text before it as context,
+        exactly like a neural model's sliding window (only positions before ``tokens[0]`` are ``bos``).
+        Returns a float64 array of length ``len(tokens) - start``.
+        """
+        self._check_fitted("stream_log_probs")
+        if not 0 <= start <= len(tokens):
+            raise ValueError(f"NGramLM.stream_log_probs: start must lie in [0, {len(tokens)}], got {start}")
+        n = self.n
+        lo = max(start - n + 1, 0)
+        ids = [self.bos] * (n - 1 - (start - lo)) + [self._map(t, "stream_log_probs") for t in tokens[lo:]]
+        return numpy.log([self._prob(ids[i], tuple(ids[i - n + 1:i])) for i in range(n - 1, len(ids))])
+
     def perplexity(self, sequences: Iterable[Sequence[Hashable]]) -> float:
         """``exp(-sum log P / N)`` over ``sequences``; N counts every token plus one ``eos`` per sequence."""
         if isinstance(sequences, str):

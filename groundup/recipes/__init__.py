@@ -39,6 +39,12 @@ class Recipe:
     task: str = "classify"  # classify (run.py's Trainer loop) or a module of this package with its own loop
     extra: dict = field(default_factory=dict)
 
+    @property
+    def lower_is_better(self) -> bool:
+        """True when ``metric`` is a loss-like number to push down (a loss, perplexity, bits per
+        character or error rate): ``target`` is then an upper bound, reached when ``value <= target``."""
+        return any(word in self.metric.lower() for word in ("loss", "perplexity", "bpc", "error"))
+
     def replace(self, **changes: object) -> Recipe:
         """A copy with some fields changed; unknown field names are an error."""
         known = {f.name for f in dataclasses.fields(self)}
@@ -102,7 +108,7 @@ RECIPES: dict[str, Recipe] = {
 # its recipes in ``RECIPES`` and has ``train(recipe, out, *, resume, progress)`` and
 # ``evaluate(recipe, checkpoint)`` (see run.py, which dispatches on ``Recipe.task``). They are
 # imported below, after ``Recipe`` and ``task_module`` exist, so they may import run.py's helpers.
-TASK_MODULES = ("lecun1989", "transfer", "detection", "segmentation")
+TASK_MODULES = ("lecun1989", "transfer", "detection", "segmentation", "makemore", "wordlm", "charlm")
 
 
 def task_module(task: str):  # noqa: ANN201 - a module

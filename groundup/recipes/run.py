@@ -3,13 +3,16 @@
 ``train(recipe, out_dir)`` trains with the :class:`~groundup.train.Trainer`, writes checkpoints
 (``last.safetensors``, ``best.safetensors``), the history (CSV and JSON), plots and a
 ``results.json`` into ``out_dir``, and returns the results. ``evaluate(checkpoint)`` rebuilds the
-run from the recipe stored in the checkpoint and measures it on the test split.
+run from the recipe stored in the checkpoint and measures it on the test split; ``generate(checkpoint,
+prompt)`` continues a text with a language-model recipe's checkpoint. A recipe whose ``task`` is not
+``classify`` is handed to its task module (:func:`groundup.recipes.task_module`) for all three.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -269,12 +272,20 @@ def train(r: Recipe, out_dir: str | Path, *, resume: bool = False, progress: boo
     return _finish(r, results, start, out)
 
 
+def reached_target(r: Recipe, value: float) -> bool | None:
+    """Whether ``value`` of ``r.metric`` meets the recipe's target: at most the target for a loss-like
+    metric (:attr:`Recipe.lower_is_better`), at least it otherwise; None when the recipe has no target."""
+    if r.target is None:
+        return None
+    return bool(value <= r.target) if r.lower_is_better else bool(value >= r.target)
+
+
 def _finish(r: Recipe, results: dict[str, Any], start: float, out: Path) -> dict[str, Any]:
     """Add the run's name, time and target to ``results`` and write them to ``out/results.json``."""
     if r.metric not in results:
         raise ValueError(f"recipe {r.name!r}: its run reported no {r.metric!r} (it reported {sorted(results)})")
     results.update(recipe=r.name, metric=r.metric, seconds=round(time.perf_counter() - start, 2), target=r.target,
-                   reached_target=None if r.target is None else bool(results[r.metric] >= r.target))
+                   reached_target=reached_target(r, results[r.metric]))
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     results["results"] = str(out / "results.json")
     return results
@@ -312,13 +323,21 @@ def _plots(r: Recipe, model: nn.Module, data: Data, trainer: Trainer, out: Path)
     return plots
 
 
-def evaluate(checkpoint: str | Path) -> dict[str, Any]:
-    """Rebuild the run stored in ``checkpoint`` (its recipe is inside) and measure test accuracy."""
-    saved = gu.load(checkpoint)
+def _recipe_in(checkpoint: str | Path) -> tuple[Recipe, Any]:
+    """The recipe stored in a checkpoint written by ``groundup train``, and the loaded checkpoint."""
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint file at {str(path)!r}")
+    saved = gu.load(path)
     recipe_dict = (saved.get("extra") or {}).get("recipe") if isinstance(saved, dict) else None
     if recipe_dict is None:
-        raise ValueError(f"eval: {checkpoint} holds no recipe; it was not written by `groundup train`")
-    r = Recipe.from_dict(recipe_dict)
+        raise ValueError(f"{str(path)!r} holds no recipe; it was not written by `groundup train`")
+    return Recipe.from_dict(recipe_dict), saved
+
+
+def evaluate(checkpoint: str | Path) -> dict[str, Any]:
+    """Rebuild the run stored in ``checkpoint`` (its recipe is inside) and measure it on the test split."""
+    r, saved = _recipe_in(checkpoint)
     gu.manual_seed(r.seed)
     if r.task != "classify":
         res = task_module(r.task).evaluate(r, Path(checkpoint))
@@ -334,3 +353,35 @@ def evaluate(checkpoint: str | Path) -> dict[str, Any]:
         out = model(data.x_test)
     return {"recipe": r.name, "checkpoint": str(checkpoint), "metric": r.metric,
             "test_accuracy": metrics.accuracy(out, data.y_test), "test_size": int(data.x_test.shape[0])}
+
+
+def check_sampling(max_new_tokens: int, temperature: float, top_k: int | None, top_p: float | None) -> None:
+    """Reject sampling settings that make no sense, naming the ``groundup generate`` flag and the rule."""
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, numbers.Integral) or max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens (--max-new-tokens) must be an int >= 0, got {max_new_tokens!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
+            or not (math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature (--temperature) must be a finite number >= 0 (0 means greedy), "
+                         f"got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1):
+        raise ValueError(f"top_k (--top-k) must be an int >= 1 or None, got {top_k!r}")
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, numbers.Real) or not 0 < top_p <= 1):
+        raise ValueError(f"top_p (--top-p) must lie in (0, 1] or be None, got {top_p!r}")
+
+
+def generate(checkpoint: str | Path, prompt: str = "", *, max_new_tokens: int = 500, temperature: float = 1.0,
+             top_k: int | None = None, top_p: float | None = None, seed: int | None = None) -> str:
+    """Continue ``prompt`` with the language model stored in ``checkpoint``; returns only the new text.
+
+    The checkpoint's recipe names its task module, whose ``generate(recipe, checkpoint, prompt, *,
+    max_new_tokens, temperature, top_k, top_p, seed)`` rebuilds the model and vocabulary from the
+    checkpoint alone and samples: temperature first (0 is greedy), then top-k, then top-p (see
+    :mod:`groundup.models.sampling`). The same ``seed`` gives the same text; None draws fresh entropy.
+    """
+    check_sampling(max_new_tokens, temperature, top_k, top_p)
+    r, _ = _recipe_in(checkpoint)
+    module = None if r.task == "classify" else task_module(r.task)
+    if module is None or not callable(getattr(module, "generate", None)):
+        raise ValueError(f"recipe {r.name} (task {r.task}) does not generate text; only language-model recipes do")
+    return module.generate(r, Path(checkpoint), prompt, max_new_tokens=max_new_tokens, temperature=temperature,
+                           top_k=top_k, top_p=top_p, seed=seed)
