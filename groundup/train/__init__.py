@@ -3,7 +3,8 @@
 - :mod:`~groundup.train.trainer`: ``Trainer`` (fit/evaluate/predict) and ``History``.
 - :mod:`~groundup.train.callbacks`: ``Callback`` hooks, ``ProgressBar``, ``EarlyStopping``,
   ``ModelCheckpoint``, ``CSVLogger``, ``JSONLogger``.
-- :mod:`~groundup.train.metrics`: accuracy, top-k, confusion matrix, precision/recall/F1.
+- :mod:`~groundup.train.metrics`: accuracy, top-k, confusion matrix, precision/recall/F1, IoU, and for
+  language models perplexity, bits per token/character and the running ``LMLoss``.
 - :mod:`~groundup.train.checkpoint`: ``save_checkpoint``/``load_checkpoint`` for exact resumption.
 - :mod:`~groundup.train.lr_finder`: Leslie Smith's learning-rate range test.
 
