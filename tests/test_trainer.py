@@ -219,6 +219,46 @@ def test_model_checkpoint_best_and_last(tmp_path):
     assert load_checkpoint(ckpt.last_path, fresh)["epoch"] == 3
 
 
+def test_resumed_fit_keeps_early_stopping_and_best_checkpoint_state(tmp_path):
+    """Interrupted after 2 epochs and resumed, a fit stops at the same epoch, and best.safetensors keeps the
+    best epoch from before the interruption, as in the run that never stopped.
+
+    ``mode="max"`` on the falling training loss makes epoch 1 the best and every later epoch a miss, so
+    counters that started from scratch on resume would call the first resumed epoch an improvement.
+    """
+    def run(out, epochs, resume=False):
+        stop = EarlyStopping(monitor="train_loss", mode="max", patience=3, restore_best_weights=False)
+        ckpt = ModelCheckpoint(out, monitor="train_loss", mode="max")
+        trainer = make(callbacks=[stop, ckpt])
+        history = trainer.fit(loader(), epochs, resume_from=out / "last.safetensors" if resume else None)
+        return trainer, stop, history
+
+    _, whole, history = run(tmp_path / "a", 8)
+    assert history["train_loss"][0] == max(history["train_loss"])  # the premise: epoch 1 is the best
+    assert (whole.best_epoch, whole.stopped_epoch, len(history)) == (0, 3, 4)
+    run(tmp_path / "b", 2)
+    trainer, resumed, history_b = run(tmp_path / "b", 8, resume=True)
+    assert (resumed.best_epoch, resumed.stopped_epoch) == (whole.best_epoch, whole.stopped_epoch)
+    assert history_b["train_loss"] == history["train_loss"]
+    assert load_checkpoint(tmp_path / "b" / "best.safetensors", mlp(5))["epoch"] == 1
+
+
+def test_restore_best_weights_warns_when_the_best_epoch_predates_the_resume(tmp_path):
+    def fit(epochs, resume=False):
+        stop = EarlyStopping(monitor="train_loss", mode="max", patience=5)
+        trainer = make(callbacks=[stop, ModelCheckpoint(tmp_path, monitor="train_loss", mode="max")])
+        trainer.fit(loader(), epochs, resume_from=tmp_path / "last.safetensors" if resume else None)
+        return trainer
+
+    fit(2)
+    with pytest.warns(UserWarning, match="best epoch \\(1\\) came before this fit resumed"):
+        trainer = fit(4, resume=True)
+    last = mlp(5)
+    load_checkpoint(tmp_path / "last.safetensors", last)
+    for k, v in trainer.model.state_dict().items():  # the last weights were kept
+        np.testing.assert_array_equal(v.numpy(), last.state_dict()[k].numpy())
+
+
 # ------------------------------------------------------------------ clipping and penalties
 class GradProbe(Callback):
     def __init__(self):

@@ -108,6 +108,16 @@ class _Monitor:
     def reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
 
+    def replay(self, records: list[dict[str, float]]) -> list[bool]:
+        """Start over and feed the epochs already in a (resumed) history; whether each one improved.
+
+        A fit resumed from a checkpoint gets its history back, so the best value so far, and whatever a
+        callback counts from it, continues as if the run had never stopped. Epochs whose logs lack the
+        monitored value do not count.
+        """
+        self.reset()
+        return [self.monitor in logs and self.improved(logs) for logs in records]
+
     def improved(self, logs: dict[str, float]) -> bool:
         """Read the monitored value; if it beats the best by more than ``min_delta``, keep it."""
         if self.monitor not in logs:
@@ -126,7 +136,10 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
 
     With ``restore_best_weights`` the model gets the weights of its best epoch back when
-    training ends (whether it stopped early or ran out of epochs).
+    training ends (whether it stopped early or ran out of epochs). A fit resumed from a checkpoint
+    recounts the best value and the epochs without improvement from the restored history; if the best
+    epoch came before the resume, its weights are not in the checkpoint, so the model keeps its last
+    weights and a warning points to ``ModelCheckpoint``'s ``best.safetensors``.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
@@ -138,8 +151,10 @@ class EarlyStopping(Callback):
         self.on_fit_start(None)
 
     def on_fit_start(self, trainer: Trainer | None) -> None:
-        self.tracker.reset()
         self.wait, self.best_epoch, self.stopped_epoch, self.best_weights = 0, None, None, None
+        records = trainer.history.records if trainer is not None else []
+        for epoch, improved in enumerate(self.tracker.replay(records)):  # a resumed fit's earlier epochs
+            self.wait, self.best_epoch = (0, epoch) if improved else (self.wait + 1, self.best_epoch)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if self.tracker.improved(logs):
@@ -153,8 +168,14 @@ class EarlyStopping(Callback):
             trainer.stop_training = True
 
     def on_fit_end(self, trainer: Trainer) -> None:
-        if self.restore_best_weights and self.best_weights is not None:
-            trainer.model.load_state_dict(self.best_weights)
+        if not self.restore_best_weights or self.best_epoch is None:
+            return
+        if self.best_weights is None:
+            warnings.warn(f"EarlyStopping: the best epoch ({self.best_epoch + 1}) came before this fit resumed, and "
+                          "its weights are not in the checkpoint; the model keeps its last weights (ModelCheckpoint's "
+                          "best.safetensors holds the best ones)", stacklevel=2)
+            return
+        trainer.model.load_state_dict(self.best_weights)
 
 
 class ModelCheckpoint(Callback):
@@ -178,7 +199,7 @@ class ModelCheckpoint(Callback):
         return self.tracker.best
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        self.tracker.reset()
+        self.tracker.replay(trainer.history.records)  # a resumed fit keeps its best score
 
     def _save(self, trainer: Trainer, name: str) -> str:
         path = trainer.save_checkpoint(self.dirpath / name, extra=self.extra)
