@@ -85,6 +85,13 @@ def test_bad_input_gives_clear_errors(tmp_path, capsys):
     assert main(["eval", str(junk)]) == 2
     assert "groundup eval:" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "missing.safetensors")]) == 2
+    capsys.readouterr()
+    _, out = _train(tmp_path, "xor-mlp", "--epochs", "1")
+    ckpt = gu.load(out / "last.safetensors")
+    ckpt["extra"]["recipe"]["warmup"] = 3  # a field this version does not know
+    gu.save(ckpt, tmp_path / "newer.safetensors")
+    assert main(["eval", str(tmp_path / "newer.safetensors")]) == 2
+    assert "unknown field(s) ['warmup']" in capsys.readouterr().err
 
 
 @has_mnist

@@ -60,7 +60,12 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, d: dict) -> Recipe:
+        """The recipe stored by :meth:`to_dict` (in a checkpoint); unknown fields are an error that names them."""
         d = dict(d)
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"Recipe.from_dict: unknown field(s) {unknown}; the checkpoint was written by another "
+                             "version of groundup")
         d["hidden"] = tuple(d.get("hidden", ()))
         return cls(**d)
 
