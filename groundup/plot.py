@@ -91,8 +91,10 @@ _SPLITS = ("train_", "val_", "valid_", "validation_", "test_")
 _SKIP = {"epoch", "epochs", "step", "steps", "time", "epoch_time", "iteration"}
 
 
-def _history_dict(history: Any) -> dict[str, list]:
-    """A ``{name: per-epoch values}`` dict from a Trainer History, a dict, or a list of per-epoch dicts."""
+def _history_dict(history: Any, keep: tuple[str, ...] = ()) -> dict[str, list]:
+    """A ``{name: per-epoch values}`` dict from a Trainer History, a dict, or a list of per-epoch dicts.
+
+    Bookkeeping columns (epoch, time, ...) are dropped unless named in ``keep``."""
     if isinstance(history, Mapping):
         d = dict(history)
     elif hasattr(history, "history") and isinstance(history.history, Mapping):  # Keras-style
@@ -110,7 +112,8 @@ def _history_dict(history: Any) -> dict[str, list]:
         )
     out: dict[str, list] = {}
     for k, v in d.items():
-        if str(k).lower() in _SKIP or isinstance(v, (str, bytes)) or not isinstance(v, Sequence | np.ndarray):
+        skipped = str(k).lower() in _SKIP and k not in keep
+        if skipped or isinstance(v, (str, bytes)) or not isinstance(v, Sequence | np.ndarray):
             continue
         vals = []
         for x in v:
@@ -152,8 +155,10 @@ def plot_history(history: Any, path: PathLike | None = None, *, ax: Any = None, 
     ``train_``/``val_``/``test_`` prefixes pair the curves), or a list of per-epoch dicts. Each
     metric gets its own panel, loss first (``lr`` too, when it changes; ``epoch`` and ``time`` are
     left out); ``None``/NaN entries (epochs without validation) are skipped. ``ax`` may be one Axes (with one metric) or a sequence with one Axes per panel.
+    A ``step`` column (runs measured every N optimizer steps rather than per epoch) becomes the x axis.
     """
-    series = _history_dict(history)
+    series = _history_dict(history, keep=("step",))
+    steps = series.pop("step", None)
     panels: dict[str, list[tuple[str, str]]] = {}
     for key in series:
         base, split = _split(key)
@@ -169,10 +174,10 @@ def plot_history(history: Any, path: PathLike | None = None, *, ax: Any = None, 
     for a, base in zip(axes, order):
         for split, key in panels[base]:
             y = np.asarray(series[key], dtype=float)
-            x = np.arange(1, len(y) + 1)
+            x = np.arange(1, len(y) + 1) if steps is None else np.asarray(steps, dtype=float)
             ok = ~np.isnan(y)
             a.plot(x[ok], y[ok], marker="o" if ok.sum() <= 30 else None, markersize=3, label=split)
-        a.set_xlabel("epoch")
+        a.set_xlabel("epoch" if steps is None else "step")
         a.xaxis.set_major_locator(_mpl().ticker.MaxNLocator(integer=True))
         a.set_ylabel(base)
         a.set_title(base)

@@ -64,6 +64,16 @@ def test_plot_history_dict(tmp_path):
     assert img.shape[1] > img.shape[0]  # two panels side by side
 
 
+def test_plot_history_with_a_step_column_plots_against_steps():
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    plot.plot_history({"step": [500, 1000, 1500], "train_loss": [2.0, 1.6, 1.5], "val_loss": [1.9, 1.7, 1.6]}, ax=ax)
+    assert ax.get_xlabel() == "step"
+    assert [list(line.get_xdata()) for line in ax.get_lines()] == [[500, 1000, 1500]] * 2
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["train", "val"]
+
+
 def test_plot_history_object_and_list_of_dicts(tmp_path):
     class History:  # a minimal Trainer-like History: per-epoch lists in a .history dict
         def __init__(self):

@@ -267,19 +267,9 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
 
 def _plot_losses(history: dict[str, list[float]], name: str, path: Path) -> None:
     """Training (mean over each interval) and validation loss against the step, in nats/char."""
-    import matplotlib
+    from groundup.plot import plot_history
 
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5, 3.5))
-    ax = fig.add_subplot()
-    ax.plot(history["step"], history["train_loss"], label="train")
-    ax.plot(history["step"], history["val_loss"], label="validation")
-    ax.set(xlabel="step", ylabel="loss (nats/char)", title=name)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    plot_history({k: history[k] for k in ("step", "train_loss", "val_loss")}, path, title=name)
 
 
 # ------------------------------------------------------------------------------------------- checkpoint use

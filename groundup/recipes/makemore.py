@@ -237,20 +237,10 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
 
 
 def _plot_history(history: dict[str, list], title: str, path: Path) -> None:
-    import matplotlib
+    """Training loss (minibatch mean) and dev loss (eval mode) against the step, in nats per character."""
+    from groundup.plot import plot_history
 
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6, 3.5))
-    ax = fig.add_subplot()
-    ax.plot(history["step"], history["train_loss"], marker="o", markersize=3, label="train (minibatches)")
-    ax.plot(history["step"], history["val_loss"], marker="o", markersize=3, label="dev (eval mode)")
-    ax.set(xlabel="step", ylabel="loss (nats / char)", title=title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    plot_history({k: history[k] for k in ("step", "train_loss", "val_loss")}, path, title=title)
 
 
 # ------------------------------------------------------------------------------------------- checkpoints
