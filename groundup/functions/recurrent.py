@@ -58,22 +58,30 @@ def _gate_scale(G: int, tanh_gates: tuple[int, ...], dtype: Any) -> Any:
     return scale
 
 
-def _weight_grads(ctx: Any, delta: Any, h_prev: Any) -> tuple[Any, Any]:
-    """``dW_hh = Σ_t δ_tᵀ h_{t-1}`` as one GEMM, and ``db_hh = Σ_t δ_t`` (None when not needed)."""
-    need = ctx.needs_input_grad
-    n_state = len(need) - (2 if ctx.has_bias else 1)
-    G = delta.shape[-1]
-    dw = db = None
-    if need[n_state]:
-        dw = delta.reshape(-1, G).T @ h_prev.reshape(-1, h_prev.shape[-1])  # (G·H, T·B) @ (T·B, H)
-    if ctx.has_bias and need[n_state + 1]:
-        db = delta.reshape(-1, G).sum(0)  # (G·H,)
-    return dw, db
-
-
 def _time_order(a: Any, reverse: bool) -> Any:
     """Processing order -> time order (and back): the reversed view for the backward direction."""
     return a[::-1] if reverse else a
+
+
+def _grads(ctx: Any, delta: Any, delta_hh: Any, h_prev: Any, *dstates: Any) -> tuple[Any, ...]:
+    """Every input's gradient once the backward loop is done, in ``forward``'s argument order.
+
+    ``delta`` (T, B, G·H) is the gradient at ``gi`` in processing order, ``delta_hh`` the one at the hidden
+    projection (the same array except for the GRU), ``h_prev`` (T, B, H) the state before each step and
+    ``dstates`` the gradients of the initial state(s). ``dW_hh = Σ_t δ_tᵀ h_{t-1}`` is one GEMM and
+    ``db_hh = Σ_t δ_t``; gradients that no input needs are None.
+    """
+    need = ctx.needs_input_grad
+    n_state = 1 + len(dstates)
+    G = delta_hh.shape[-1]
+    dgi = np.ascontiguousarray(_time_order(delta, ctx.reverse)) if need[0] else None
+    dw = None
+    if need[n_state]:
+        dw = delta_hh.reshape(-1, G).T @ h_prev.reshape(-1, h_prev.shape[-1])  # (G·H, T·B) @ (T·B, H)
+    if not ctx.has_bias:
+        return (dgi, *dstates, dw)
+    db = delta_hh.reshape(-1, G).sum(0) if need[n_state + 1] else None  # (G·H,)
+    return (dgi, *dstates, dw, db)
 
 
 class RNNLayer(Function):
@@ -116,10 +124,7 @@ class RNNLayer(Function):
             else:
                 d *= 1 - h * h
             np.matmul(d, w_hh, out=carry)
-        dw, db = _weight_grads(ctx, delta, hs[:-1])
-        dgi = np.ascontiguousarray(_time_order(delta, ctx.reverse)) if ctx.needs_input_grad[0] else None
-        grads = (dgi, carry, dw)
-        return grads + (db,) if ctx.has_bias else grads
+        return _grads(ctx, delta, delta, hs[:-1], carry)
 
 
 class LSTMLayer(Function):
@@ -205,10 +210,7 @@ class LSTMLayer(Function):
             d = delta[k]
             d.reshape(B, 4, H)[...] = d4.transpose(1, 0, 2)
             np.matmul(d, w_hh, out=carry)  # dh_{k-1} from step k
-        dw, db = _weight_grads(ctx, delta, hs[:-1])
-        dgi = np.ascontiguousarray(_time_order(delta, ctx.reverse)) if ctx.needs_input_grad[0] else None
-        grads = (dgi, carry, dc, dw)
-        return grads + (db,) if ctx.has_bias else grads
+        return _grads(ctx, delta, delta, hs[:-1], carry, dc)
 
 
 class GRULayer(Function):
@@ -289,10 +291,7 @@ class GRULayer(Function):
             np.matmul(dgh, w_hh, out=carry)
             np.multiply(dh, z, out=tmp)
             carry += tmp  # dh_{k-1} = δ^h W_hh + dh ⊙ z
-        dw, db = _weight_grads(ctx, delta_h, hs[:-1])
-        dgi = np.ascontiguousarray(_time_order(delta, ctx.reverse)) if ctx.needs_input_grad[0] else None
-        grads = (dgi, carry, dw)
-        return grads + (db,) if ctx.has_bias else grads
+        return _grads(ctx, delta, delta_h, hs[:-1], carry)
 
 
 __all__ = ["GRULayer", "LSTMLayer", "RNNLayer"]

@@ -32,9 +32,11 @@ of different lengths, sorted by length and laid out time-major, so step ``t`` ru
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from groundup.creation import empty, zeros
@@ -104,6 +106,47 @@ def _layer(
         h, c = _step(mode, gis[t], h, c, w_hh, b_hh)  # (B, H)
         out[t] = h
     return stack(out, 0), h, c
+
+
+def _packed_layer(
+    mode: str,
+    gi: Tensor,
+    h0: Tensor,
+    c0: Tensor | None,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    reverse: bool,
+    batch_sizes: list[int],
+    offsets: list[int],
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """:func:`_layer` for packed data: ``gi`` (N, G·H), step ``t`` on rows ``offsets[t]:offsets[t+1]``.
+
+    The batch is sorted by decreasing length, so the sequences still running at step ``t`` are a prefix of
+    ``batch_sizes[t]``. Forward, the rows past the prefix have finished and keep their state, which is thus
+    each sequence's state after its own last step. Backward (``reverse``), the prefix grows as ``t`` falls
+    and a sequence joins, from its initial state, at its own last step. Returns every step's ``h`` packed
+    (N, H) and the final ``h`` and ``c`` (B, H), in sorted order.
+    """
+    bs, B = batch_sizes, batch_sizes[0]
+    hs: list[Tensor] = [h0] * len(bs)  # step t's outputs (bs[t], H), in time order
+    if not reverse:
+        h, c = h0, c0  # (B, H): the first bs[t] rows run, the rest are finished
+        for t, b in enumerate(bs):
+            c_b = None if c is None else c[:b]  # (b, H)
+            h_t, c_t = _step(mode, gi[offsets[t] : offsets[t + 1]], h[:b], c_b, w_hh, b_hh)
+            hs[t] = h_t  # (b, H)
+            h = h_t if b == B else cat([h_t, h[b:]], 0)  # (B, H)
+            c = c_t if c is None or b == B else cat([c_t, c[b:]], 0)  # (B, H)
+    else:
+        h, c, prev = h0[:0], None if c0 is None else c0[:0], 0  # (0, H): nobody started yet
+        for t in range(len(bs) - 1, -1, -1):
+            b = bs[t]
+            if b > prev:  # sequences whose last step is t start from their initial state
+                h = cat([h, h0[prev:b]], 0)  # (b, H)
+                c = None if c0 is None else cat([c, c0[prev:b]], 0)  # (b, H)
+            h, c = _step(mode, gi[offsets[t] : offsets[t + 1]], h, c, w_hh, b_hh)  # (b, H)
+            hs[t], prev = h, b
+    return cat(hs, 0), h, c
 
 
 def _check_tensor(value: Any, what: str, layer: str) -> Tensor:
@@ -395,35 +438,10 @@ class _RNNBase(Module):
         T, B = x.shape[0], x.shape[1]
         if T == 0:
             raise ValueError(f"{name}: expected a sequence length > 0, got input of shape {tuple(input.shape)}")
-        directions = 2 if self.bidirectional else 1
-        LD = self.num_layers * directions
+        LD = self.num_layers * (2 if self.bidirectional else 1)
         expected = (LD, B, self.hidden_size) if batched else (LD, self.hidden_size)
         init_states = self._states(states, expected, batched)
-
-        def initial(k: int, idx: int) -> Tensor:
-            s = init_states[k]
-            return zeros(B, self.hidden_size, dtype=x.dtype) if s is None else s[idx]  # (B, H)
-
-        finals: list[list[Tensor]] = [[] for _ in init_states]
-        layer_input = x  # (T, B, I)
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0 and self.training:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)  # (T, B, D·H)
-            outs = []
-            for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                idx = layer * directions + direction
-                h = initial(0, idx)  # (B, H)
-                c = initial(1, idx) if self.mode == "LSTM" else None  # (B, H)
-                gi = F.linear(layer_input, w_ih, b_ih)  # (T, B, G·H), one GEMM for all steps
-                hs, h, c = _layer(self.mode, gi, h, c, w_hh, b_hh, reverse=direction == 1)  # (T, B, H)
-                outs.append(hs)
-                finals[0].append(h)
-                if c is not None:
-                    finals[1].append(c)
-            layer_input = outs[0] if directions == 1 else cat(outs, 2)  # (T, B, D·H)
-        output = layer_input  # (T, B, D·H)
-        final = [stack(f, 0) for f in finals]  # (L·D, B, H) each
+        output, final = self._stack(_layer, x, init_states, B)  # (T, B, D·H), (L·D, B, H) each
         if not batched:
             return output.squeeze(1), [f.squeeze(1) for f in final]  # (T, D·H), (L·D, H)
         if self.batch_first:
@@ -431,14 +449,9 @@ class _RNNBase(Module):
         return output, final
 
     def _run_packed(self, input: PackedSequence, states: tuple) -> tuple[PackedSequence, list[Tensor]]:
-        """Run on packed data ``(N, I)``: step ``t`` updates only the first ``batch_sizes[t]`` sequences.
-
-        The batch is sorted by decreasing length, so the sequences still running at step ``t`` are a
-        prefix. Forward, the rows past the prefix have finished and keep their state, which is thus
-        each sequence's state after its own last step. Backward (the reverse direction), the prefix
-        grows as ``t`` falls and a sequence joins, from its initial state, at its own last step.
-        ``h0``/``c0`` and the final states are in the caller's batch order (``sorted_indices``).
-        """
+        """Run on packed data ``(N, I)``: step ``t`` updates only the first ``batch_sizes[t]`` sequences
+        (:func:`_packed_layer`). ``h0``/``c0`` and the final states are in the caller's batch order
+        (``sorted_indices``)."""
         name = type(self).__name__
         x = _check_tensor(input.data, "PackedSequence.data", name)
         if x.ndim != 2 or x.shape[-1] != self.input_size:
@@ -449,56 +462,53 @@ class _RNNBase(Module):
         _check_dtype(x, self.weight_ih_l0, name)
         bs = [int(b) for b in input.batch_sizes.numpy()]
         offsets = [sum(bs[:t]) for t in range(len(bs) + 1)]  # packed rows of step t: offsets[t]:offsets[t+1]
-        B, H = bs[0], self.hidden_size
-        directions = 2 if self.bidirectional else 1
-        init_states = self._states(states, (self.num_layers * directions, B, H), True)
+        B = bs[0]
+        LD = self.num_layers * (2 if self.bidirectional else 1)
+        init_states = self._states(states, (LD, B, self.hidden_size), True)
         if input.sorted_indices is not None:  # the caller's order -> sorted order
             init_states = [None if s is None else s[:, input.sorted_indices] for s in init_states]
+        run = functools.partial(_packed_layer, batch_sizes=bs, offsets=offsets)
+        data, final = self._stack(run, x, init_states, B)  # (N, D·H), (L·D, B, H) each in sorted order
+        if input.unsorted_indices is not None:  # sorted order -> the caller's order
+            final = [f[:, input.unsorted_indices] for f in final]
+        output = PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+        return output, final
+
+    def _stack(
+        self, run: Callable[..., tuple[Tensor, Tensor, Tensor | None]], x: Tensor, init_states: list, B: int
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Every layer and direction over ``x`` (time-major ``(T, B, I)``, or packed ``(N, I)``).
+
+        ``run(mode, gi, h0, c0, w_hh, b_hh, reverse)`` (:func:`_layer` or :func:`_packed_layer`) runs one
+        direction from its input projection and returns its outputs and final ``h`` and ``c``;
+        ``init_states`` holds ``h0`` (and ``c0``), ``(L·D, B, H)`` or None for zeros. Returns the last
+        layer's outputs, directions joined on the last axis, and the final states ``(L·D, B, H)`` each.
+        """
+        directions = 2 if self.bidirectional else 1
 
         def initial(k: int, idx: int) -> Tensor:
             s = init_states[k]
-            return zeros(B, H, dtype=x.dtype) if s is None else s[idx]  # (B, H)
+            return zeros(B, self.hidden_size, dtype=x.dtype) if s is None else s[idx]  # (B, H)
 
         finals: list[list[Tensor]] = [[] for _ in init_states]
-        layer_input = x  # (N, I)
+        layer_input = x  # (T, B, I) or (N, I)
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)  # (N, D·H)
+                layer_input = F.dropout(layer_input, self.dropout, training=True)  # (..., D·H)
             outs = []
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 idx = layer * directions + direction
-                h0 = initial(0, idx)  # (B, H)
-                c0 = initial(1, idx) if self.mode == "LSTM" else None  # (B, H)
-                gi = F.linear(layer_input, w_ih, b_ih)  # (N, G·H), one GEMM for all steps
-                hs: list[Tensor] = [h0] * len(bs)  # step t's outputs (bs[t], H), in time order
-                if direction == 0:
-                    h, c = h0, c0  # (B, H): the first bs[t] rows run, the rest are finished
-                    for t, b in enumerate(bs):
-                        c_b = None if c is None else c[:b]  # (b, H)
-                        h_t, c_t = _step(self.mode, gi[offsets[t] : offsets[t + 1]], h[:b], c_b, w_hh, b_hh)
-                        hs[t] = h_t  # (b, H)
-                        h = h_t if b == B else cat([h_t, h[b:]], 0)  # (B, H)
-                        c = c_t if c is None or b == B else cat([c_t, c[b:]], 0)  # (B, H)
-                else:
-                    h, c, prev = h0[:0], None if c0 is None else c0[:0], 0  # (0, H): nobody started yet
-                    for t in range(len(bs) - 1, -1, -1):
-                        b = bs[t]
-                        if b > prev:  # sequences whose last step is t start from their initial state
-                            h = cat([h, h0[prev:b]], 0)  # (b, H)
-                            c = None if c0 is None else cat([c, c0[prev:b]], 0)  # (b, H)
-                        h, c = _step(self.mode, gi[offsets[t] : offsets[t + 1]], h, c, w_hh, b_hh)  # (b, H)
-                        hs[t], prev = h, b
-                outs.append(cat(hs, 0))  # (N, H)
+                h = initial(0, idx)  # (B, H)
+                c = initial(1, idx) if self.mode == "LSTM" else None  # (B, H)
+                gi = F.linear(layer_input, w_ih, b_ih)  # (..., G·H), one GEMM for all steps
+                hs, h, c = run(self.mode, gi, h, c, w_hh, b_hh, reverse=direction == 1)  # (..., H)
+                outs.append(hs)
                 finals[0].append(h)
                 if c is not None:
                     finals[1].append(c)
-            layer_input = outs[0] if directions == 1 else cat(outs, 1)  # (N, D·H)
-        final = [stack(f, 0) for f in finals]  # (L·D, B, H) each, sorted order
-        if input.unsorted_indices is not None:  # sorted order -> the caller's order
-            final = [f[:, input.unsorted_indices] for f in final]
-        output = PackedSequence(layer_input, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
-        return output, final
+            layer_input = outs[0] if directions == 1 else cat(outs, -1)  # (..., D·H)
+        return layer_input, [stack(f, 0) for f in finals]
 
 
 class RNN(_RNNBase):
