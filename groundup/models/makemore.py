@@ -122,18 +122,20 @@ class BigramLM:
         P = self.counts + self.smoothing  # (V, V)
         return P / P.sum(axis=1, keepdims=True)  # (V, V)
 
-    def log_likelihood(self, words: Sequence[str]) -> float:
-        """Sum of ``log P(next | previous)`` over every bigram of ``words``."""
-        a, b = self._pairs(words)
+    def _log_likelihood(self, a: np.ndarray, b: np.ndarray) -> float:
         with np.errstate(divide="ignore"):
             return float(np.log(self.probs[a, b]).sum())
 
+    def log_likelihood(self, words: Sequence[str]) -> float:
+        """Sum of ``log P(next | previous)`` over every bigram of ``words``."""
+        return self._log_likelihood(*self._pairs(words))
+
     def nll(self, words: Sequence[str]) -> float:
         """Average negative log-likelihood per bigram (the lecture's loss; ~2.45 on names.txt with k=1)."""
-        a, _ = self._pairs(words)
+        a, b = self._pairs(words)
         if len(a) == 0:
             raise ValueError("BigramLM.nll: no words given; the average over zero bigrams is undefined")
-        return -self.log_likelihood(words) / len(a)
+        return -self._log_likelihood(a, b) / len(a)
 
     def sample(self, n: int, generator: Generator | None = None) -> list[str]:
         """Draw ``n`` names: start at ``'.'``, sample the next token from its row until ``'.'`` again.

@@ -75,6 +75,7 @@ class NGramLM:
             raise ValueError(f"NGramLM: smoothing must be one of {_SMOOTHINGS}, got {smoothing!r}")
         if not k > 0:
             raise ValueError(f"NGramLM: add-k pseudo-count k must be > 0, got {k!r}")
+        ds = None
         if discount is not None:
             ds = [discount] * n if isinstance(discount, (int, float)) else list(discount)
             if len(ds) != n:
@@ -85,7 +86,7 @@ class NGramLM:
             raise ValueError(f"NGramLM: bos, eos and unk must differ, got {bos!r}, {eos!r}, {unk!r}")
         self.n, self.smoothing, self.k = n, smoothing, float(k)
         self.bos, self.eos, self.unk = bos, eos, unk
-        self._discount_arg = discount
+        self._given_discounts = None if ds is None else [float(d) for d in ds]  # None: estimate them in fit
         self.discounts: list[float] = []  # D_1 .. D_n after fit (Kneser-Ney only)
         self.vocab: list[Hashable] = []  # prediction vocabulary V, in a fixed order
         self._index: dict[Hashable, int] = {}
@@ -148,9 +149,8 @@ class NGramLM:
         return self
 
     def _estimate_discounts(self, adjusted: dict[int, Counter]) -> list[float]:
-        if self._discount_arg is not None:
-            d = self._discount_arg
-            return [float(d)] * self.n if isinstance(d, (int, float)) else [float(x) for x in d]
+        if self._given_discounts is not None:
+            return list(self._given_discounts)
         out = []
         for m in range(1, self.n + 1):
             coc = Counter(adjusted[m].values())

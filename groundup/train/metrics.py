@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from groundup.creation import from_numpy
+from groundup.nn import functional as F
 from groundup.tensor import Tensor
 
 __all__ = [
@@ -116,8 +118,12 @@ def confusion_matrix(pred: Any, target: Any, num_classes: int | None = None) -> 
         num_classes = int(max(p.max(), t.max())) + 1
     if min(p.min(), t.min()) < 0 or max(p.max(), t.max()) >= num_classes:
         raise ValueError(f"confusion_matrix: labels must lie in [0, {num_classes}), got values outside it")
-    counts = np.bincount(t * num_classes + p, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes)
+    return _confusion(p, t, num_classes)
+
+
+def _confusion(p: np.ndarray, t: np.ndarray, k: int) -> np.ndarray:
+    """``(k, k)`` int64 counts of flat int64 labels: entry ``[i, j]`` counts true ``i`` predicted as ``j``."""
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
 
 
 def _label_maps(pred: Any, target: Any, num_classes: int, ignore_index: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -147,20 +153,23 @@ def _iou_from_confusion(cm: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / np.maximum(union, 1), np.nan)
 
 
+def _mean_present(iou: np.ndarray) -> float:
+    """The mean IoU over the classes that have one (not NaN); NaN when no class does."""
+    return float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float("nan")
+
+
 def iou_per_class(pred: Any, target: Any, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
     """Intersection over union of each class's pixels, ``(num_classes,)`` float64.
 
     ``IoU_c = TP_c / (TP_c + FP_c + FN_c)``, counted over all pixels of the batch; a class that
     appears in neither prediction nor target gets NaN (it has no union to measure)."""
     p, t = _label_maps(pred, target, num_classes, ignore_index)
-    cm = np.bincount(t * num_classes + p, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-    return _iou_from_confusion(cm)
+    return _iou_from_confusion(_confusion(p, t, num_classes))
 
 
 def mean_iou(pred: Any, target: Any, num_classes: int, ignore_index: int | None = None) -> float:
     """The mean over classes of :func:`iou_per_class`, skipping classes absent from both (NaN)."""
-    iou = iou_per_class(pred, target, num_classes, ignore_index)
-    return float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float("nan")
+    return _mean_present(iou_per_class(pred, target, num_classes, ignore_index))
 
 
 def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -250,18 +259,15 @@ class MeanIoU:
         self.confusion = np.zeros((self.num_classes, self.num_classes), dtype=np.int64)
 
     def update(self, pred: Any, target: Any) -> None:
-        k = self.num_classes
-        p, t = _label_maps(pred, target, k, self.ignore_index)
-        self.confusion += np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+        p, t = _label_maps(pred, target, self.num_classes, self.ignore_index)
+        self.confusion += _confusion(p, t, self.num_classes)
 
     def per_class(self) -> np.ndarray:
         return _iou_from_confusion(self.confusion)
 
     def compute(self) -> float:
         """Mean IoU over the classes seen so far (NaN before any update)."""
-        iou = self.per_class()
-        return float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float("nan")
-
+        return _mean_present(self.per_class())
 
 
 # ----------------------------------------------------------------------------- language models
@@ -346,10 +352,8 @@ class LMLoss:
                              f"{self.ignore_index}, got {sorted(set(t[bad].tolist()))[:5]}")
         z, t = z[keep].astype(np.float64), t[keep].astype(np.int64)  # (N, V), (N,)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            m = z.max(axis=-1, keepdims=True)  # (N, 1)
-            log_z = m[:, 0] + np.log(np.exp(z - m).sum(axis=-1))  # (N,) log-sum-exp
-            nll = log_z - z[np.arange(len(t)), t]  # (N,) -log softmax(z)[target]
-            self.total += float(nll.sum())
+            nll = F.cross_entropy(from_numpy(z), from_numpy(t), reduction="sum")  # Σ -log softmax(z)[target]
+        self.total += nll.item()
         self.count += len(t)
 
     def compute(self) -> dict[str, float]:
