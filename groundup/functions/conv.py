@@ -144,6 +144,11 @@ class _Geom(NamedTuple):
         (h, w), (t, b, l, r) = self.in_size, self.pad
         return h + t + b, w + l + r
 
+    @property
+    def pointwise(self) -> bool:
+        """A 1x1 kernel with stride 1 and no padding: each image's (C, H·W) pixels already are its columns."""
+        return self.kernel == (1, 1) and self.stride == (1, 1) and not any(self.pad)
+
 
 def _windows(xp_: Any, geom: _Geom) -> Any:
     """The read-only view ``win[n, c, p, q, i, j] = x̃[n, c, s_h·i + d_h·p, s_w·j + d_w·q]``.
@@ -321,6 +326,20 @@ def _rows(buf: Any, geom: _Geom) -> Any:
     return buf.reshape(o, b, ho, -1)[..., :wo].transpose(1, 0, 2, 3)
 
 
+def _stage(g_buf: Any, gs: Any, geom: _Geom, groups: int) -> Any:
+    """The (B, O, Ho, Wo) gradient block ``gs`` as a GEMM operand (G, O/G, B·L).
+
+    Copied into the staging buffer ``g_buf`` (O, B_max, L), whose wide padding columns stay zero;
+    without one (a single image, exact layout) ``gs`` already is (O, Ho·Wo) and is only reshaped.
+    """
+    b, o = gs.shape[:2]
+    if g_buf is None:
+        return gs.reshape(groups, o // groups, -1)
+    gb = g_buf[:, :b]  # (O, B, L)
+    xp.copyto(_rows(gb, geom), gs)
+    return gb.reshape(groups, o // groups, -1)
+
+
 class _Scratch(threading.local):
     """Work arrays kept from call to call, one per role, per thread (see "Speed and memory")."""
 
@@ -368,7 +387,7 @@ def _forward_pass(x: Any, geom: _Geom, groups: int, w: Any = None, g: Any = None
     the gradient's padding columns are zero, so they add ``0 · x`` to dW: exactly nothing unless
     an input is inf or NaN, which then shows in dW; such a dW is recomputed with exact columns.
     """
-    if geom.kernel == (1, 1) and geom.stride == (1, 1) and not any(geom.pad):
+    if geom.pointwise:
         return _pointwise(x, groups, w, g, bias)
     n, c = x.shape[:2]
     o = w.shape[0] if w is not None else g.shape[1]
@@ -414,12 +433,7 @@ def _forward_pass(x: Any, geom: _Geom, groups: int, w: Any = None, g: Any = None
             else:
                 xp.add(_rows(yb, geom), bias[:, None, None], out=y[s])
         if g is not None:
-            if g_buf is None:
-                gb = g[s].reshape(groups, og, length)
-            else:
-                gb = g_buf[:, :b]  # (O, B, L)
-                xp.copyto(_rows(gb, geom), g[s])
-                gb = gb.reshape(groups, og, b * length)
+            gb = _stage(g_buf, g[s], geom, groups)  # (G, O/G, B·L)
             dw += xp.matmul(gb, cols.transpose(0, 2, 1))  # (G, O/G, C/G·kh·kw) += G Xᵀ
     if dw is not None:
         if lay.wide and not xp.isfinite(dw).all():
@@ -465,7 +479,7 @@ def _transpose_pass(g: Any, w: Any, geom: _Geom, groups: int, x_shape: tuple[int
     n, c = x_shape[:2]
     o = w.shape[0]
     og, (kh, kw), (ho, wo) = o // groups, geom.kernel, geom.out_size
-    if geom.kernel == (1, 1) and geom.stride == (1, 1) and not any(geom.pad):
+    if geom.pointwise:
         w3t = w.reshape(groups, og, c // groups).transpose(0, 2, 1)  # (G, C/G, O/G)
         return xp.matmul(w3t, g.reshape(n, groups, og, ho * wo)).reshape(x_shape)
     flipped = _flipped_geometry(geom) if o <= c else None
@@ -487,12 +501,7 @@ def _transpose_pass(g: Any, w: Any, geom: _Geom, groups: int, x_shape: tuple[int
     g_buf = _work("g", (o, bmax, length), dt, zero=True) if bmax > 1 or lay.wide else None  # padding columns stay 0
     for s in blocks:
         b = s.stop - s.start
-        if g_buf is None:
-            gb = g[s].reshape(groups, og, length)
-        else:
-            gb = g_buf[:, :b]  # (O, B, L)
-            xp.copyto(_rows(gb, geom), g[s])
-            gb = gb.reshape(groups, og, b * length)
+        gb = _stage(g_buf, g[s], geom, groups)  # (G, O/G, B·L)
         dcols = dcol_buf[:, :, :b]  # (C, kh·kw, B, L)
         xp.matmul(w3t, gb, out=dcols.reshape(groups, ck, b * length))  # Wᵀ G
         if z is None:

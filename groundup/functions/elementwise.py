@@ -442,16 +442,18 @@ class Sigmoid(Function):
         return g * out * (1 - out)
 
 
-def keep_where(g: Any, keep: Any) -> Any:
+def keep_where(g: Any, keep: Any, out: Any = None) -> Any:
     """``g`` where the boolean ``keep`` is True, else +0: ``np.where(keep, g, 0)``, several times faster.
 
     Multiplies the bit pattern of each float (viewed as a same-width integer) by 0 or 1, which keeps
     it exactly or makes it all zero bits (+0.0). Unlike ``g * keep`` an inf or NaN in ``g`` becomes 0
     where it is not kept, as a select must (``inf · 0`` would be NaN); unlike ``np.where`` there is
-    no per-element branch (measured on 1.6M random float32: 1.2 ms against 7 ms).
+    no per-element branch (measured on 1.6M random float32: 1.2 ms against 7 ms). ``out``, an array
+    of g's dtype (a strided view will do), receives the result in place.
     """
     ints = np.dtype(f"i{g.dtype.itemsize}")
-    return xp.multiply(g.view(ints), keep, dtype=ints).view(g.dtype)
+    bits = None if out is None else out.view(ints)
+    return xp.multiply(g.view(ints), keep, dtype=ints, out=bits).view(g.dtype)
 
 
 class Relu(Function):

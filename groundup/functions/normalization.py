@@ -289,7 +289,7 @@ class BatchNorm(Function):
                 var = xp.zeros(c, dtype=x.dtype)  # (C,) biased variance, from the centred values
                 for bn, bc in blocks:
                     t = x3[bn, bc] - mean[bc, None]  # (B, C', L) centred block, in cache
-                    var[bc] += xp.einsum("ncl,ncl->c", t, t)
+                    var[bc] += _channel_dot(t, t)
                 var /= n
                 rstd = 1.0 / xp.sqrt(var + eps)  # (C,)  1/σ
             if running_mean is not None:
@@ -350,7 +350,7 @@ class BatchNorm(Function):
         sum_gxh = xp.zeros_like(rstd)  # (C,)  Σ g x̂ = (Σ g (x - μ)) / σ
         for bn, bc in blocks:
             t = x3[bn, bc] - mean[bc, None]
-            sum_gxh[bc] += xp.einsum("ncl,ncl->c", g3[bn, bc], t)
+            sum_gxh[bc] += _channel_dot(g3[bn, bc], t)
         sum_gxh *= rstd
         grads: list[Any] = []
         if need[0]:

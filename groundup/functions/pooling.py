@@ -312,12 +312,10 @@ def _scatter_max(g: Any, k: Any, grid: _Grid) -> Any:
     (sh, sw) = grid.stride
     tiled = grid.kernel == grid.stride and grid.dilation == (1, 1) and (hp, wp) == (oh * sh, ow * sw)
     dx = (xp.empty if tiled else xp.zeros)((g.shape[0], hp, wp), dtype=g.dtype)  # (B, Hp, Wp)
-    ints = np.dtype(f"i{g.dtype.itemsize}")
-    g_bits, dx_bits = g.view(ints), dx.view(ints)
     disjoint = grid.disjoint
     for off, (_, _, rows, cols) in enumerate(grid.offsets()):
         if disjoint:
-            xp.multiply(g_bits, k == off, out=dx_bits[:, rows, cols])
+            keep_where(g, k == off, out=dx[:, rows, cols])
         else:
             dx[:, rows, cols] += keep_where(g, k == off)
     return dx if (hp, wp) == (H, W) else xp.ascontiguousarray(dx[:, ph : ph + H, pw : pw + W])
@@ -400,9 +398,9 @@ class MaxPool(Function):
         return values
 
     def backward(ctx, g):
-        n = math.prod(ctx.shape)
         if ctx.scatter is not None:
             return ctx.scatter(g).reshape(ctx.shape)
+        n = math.prod(ctx.shape)
         B = n // ctx.plane  # number of planes
         m = g.size // B if B else 0  # windows per plane
         pos = ctx.indices().reshape(B, m) + (xp.arange(B) * ctx.plane)[:, None]  # (B, OH·OW) into x.ravel()
