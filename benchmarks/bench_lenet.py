@@ -9,7 +9,7 @@ labels, in this process. A step is zero_grad + forward + cross-entropy + backwar
 machine either can win for a network this small (thread hand-offs cost as much as the work
 they split), and a second BLAS thread that spins while other processes need the core costs
 groundup several times its step time. Timing and reporting as in ``benchmarks/bench_conv.py``
-(:func:`~benchmarks.bench_conv.compare`): phases round-robin over several rounds, each starting
+(:func:`~benchmarks.common.compare`): phases round-robin over several rounds, each starting
 with an untimed call; medians (and, for a noisy machine, minimums) over all rounds. Target: time
 ratio <= 1.5x.
 """

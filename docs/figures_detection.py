@@ -22,20 +22,13 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from figure_style import save  # noqa: E402  (docs/figure_style.py)
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
 
 import groundup as gu  # noqa: E402
 from groundup import ops, optim  # noqa: E402
 from groundup.datasets import MNISTDetection  # noqa: E402
 from groundup.models import TinySSD  # noqa: E402
-from groundup.recipes.detection import detect_all, plot_detections  # noqa: E402
+from groundup.recipes.detection import detect_all, draw_box, plot_detections  # noqa: E402
 from groundup.train.metrics import mean_average_precision  # noqa: E402
-
-
-def _box(ax, b, **kw) -> None:
-    """Draw an xyxy pixel box on an ``imshow`` axis (pixel j is centered at j there)."""
-    x1, y1, x2, y2 = b
-    ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, **kw))
 
 
 def anchors(out: Path) -> None:
@@ -49,19 +42,19 @@ def anchors(out: Path) -> None:
         ax.imshow(image.numpy()[0], cmap="gray", vmin=0, vmax=1)
         ax.set_axis_off()
         for b in target["boxes"].tolist():
-            _box(ax, b, ec="lime", ls="--", lw=1.5)
+            draw_box(ax, b, ec="lime", ls="--", lw=1.5)
     # the 4 anchors of cell (3, 3) of the 16x16 map and of cell (5, 5) of the 8x8 map
     fine = (3 * 16 + 3) * 4
     coarse = 16 * 16 * 4 + (5 * 8 + 5) * 4
     for start, color, label in ((fine, "tab:orange", "16x16 map, cell (3, 3)"), (coarse, "tab:cyan", "8x8 map, cell (5, 5)")):
         for k in range(4):
-            _box(left, a[start + k], ec=color, lw=1.2, label=label if k == 0 else None)
+            draw_box(left, a[start + k], ec=color, lw=1.2, label=label if k == 0 else None)
     left.legend(loc="lower left", fontsize=7, framealpha=0.8)
     left.set_title("anchors of one cell per map", fontsize=10)
     matched = ops.match_anchors(model.anchors, target["boxes"]).numpy()
     colors = ["tab:red", "tab:orange", "tab:cyan"]
     for i in np.flatnonzero(matched >= 0):
-        _box(right, a[i], ec=colors[matched[i] % 3], lw=0.8)
+        draw_box(right, a[i], ec=colors[matched[i] % 3], lw=0.8)
     right.set_title(f"{int((matched >= 0).sum())} positive anchors after matching", fontsize=10)
     save(fig, out, "detection-anchors.png")
 

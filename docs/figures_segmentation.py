@@ -19,9 +19,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np  # noqa: E402
 from figure_style import save  # noqa: E402  (docs/figure_style.py)
-from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import groundup as gu  # noqa: E402
@@ -29,23 +27,7 @@ import groundup.nn.functional as F  # noqa: E402
 from groundup import nn, optim  # noqa: E402
 from groundup.datasets import SHAPE_CLASSES, Shapes  # noqa: E402
 from groundup.models import UNet  # noqa: E402
-from groundup.recipes.segmentation import measure  # noqa: E402
-
-CLASS_COLORS = ListedColormap(["#222222", "#e45756", "#4c78a8", "#f2cf5b"])  # background, circle, square, triangle
-
-
-def show_masks(axes: np.ndarray, rows: list[tuple[str, np.ndarray]]) -> None:
-    """One row of pictures per ``(title, (n, H, W) array)``: the first row in gray, the others as classes."""
-    for i, (title, pictures) in enumerate(rows):
-        for j, picture in enumerate(pictures):
-            ax = axes[i, j]
-            if i == 0:
-                ax.imshow(picture, cmap="gray", interpolation="nearest")
-            else:
-                ax.imshow(picture, cmap=CLASS_COLORS, vmin=0, vmax=3, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[i, 0].set_ylabel(title)
+from groundup.recipes.segmentation import measure, show_masks  # noqa: E402
 
 
 def shapes(out: Path) -> None:

@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from groundup.backend import Generator, rng
+from groundup.backend import Generator
 from groundup.creation import from_numpy
+from groundup.datasets import toy
 from groundup.datasets.arrays import ArraysDataset
 
 __all__ = ["SHAPE_CLASSES", "Shapes", "make_shapes"]
@@ -52,11 +53,8 @@ _REACH = np.array([0.0, 1.0] + [_inradius_factor(m) / np.cos(np.pi / m) for m in
 
 
 def _rng(generator: Generator | int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-        return Generator(int(generator)).np
-    return rng(generator)
+    """The toy datasets' seed handling, plus a NumPy Generator used as it is (a split's own stream)."""
+    return generator if isinstance(generator, np.random.Generator) else toy._rng(generator)
 
 
 def _check_range(value: Any, name: str, low: float, high: float) -> tuple[float, float]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from groundup import optim
 from groundup.datasets import MNISTDetection
 from groundup.models import TinySSD
 from groundup.recipes import Recipe
-from groundup.recipes.run import _plot
+from groundup.recipes.run import _plot, build_scheduler
 from groundup.train import load_checkpoint, save_checkpoint
 from groundup.train.detection_metrics import mean_average_precision
 
@@ -86,14 +87,12 @@ def measure(model: TinySSD, data: MNISTDetection) -> dict[str, Any]:
 
 
 def _scheduler(r: Recipe, opt: optim.Optimizer, total_steps: int) -> Any:
-    if r.schedule == "none":
-        return None
-    if r.schedule == "cosine":
-        return optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
-    if r.schedule == "onecycle":
-        return optim.lr_scheduler.OneCycleLR(opt, max_lr=r.lr, total_steps=total_steps)
-    raise ValueError(f"recipe {r.name!r}: schedule {r.schedule!r} is not supported here; use none, cosine or onecycle "
-                     "(all stepped once per batch)")
+    """The recipe's schedule stepped once per batch: :func:`~groundup.recipes.run.build_scheduler` over
+    ``total_steps`` one-batch "epochs"."""
+    if r.schedule not in ("none", "cosine", "onecycle"):
+        raise ValueError(f"recipe {r.name!r}: schedule {r.schedule!r} is not supported here; use none, cosine or "
+                         "onecycle (all stepped once per batch)")
+    return build_scheduler(r, opt, total_steps, 1)[0]
 
 
 def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None = True) -> dict[str, Any]:
@@ -182,11 +181,7 @@ def plot_detections(images: Any, detections: list[dict[str, Any]], path: str | P
     ``images`` is ``(N, 1, H, W)``; detections below ``score_threshold`` are not drawn. Returns the
     matplotlib ``Figure``; with ``path`` it is also saved there.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
+    from matplotlib.figure import Figure  # the object API: no pyplot, no window, no backend switched
 
     imgs = np.asarray(images.data if isinstance(images, gu.Tensor) else images)
     n = imgs.shape[0]
@@ -196,19 +191,28 @@ def plot_detections(images: Any, detections: list[dict[str, Any]], path: str | P
         ax = fig.add_subplot(nrows, ncols, k + 1)
         ax.imshow(imgs[k, 0], cmap="gray", vmin=0, vmax=1)
         if targets is not None:
-            for x1, y1, x2, y2 in np.asarray(targets[k]["boxes"].data).tolist():
-                ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, ec="lime", ls="--", lw=1))
+            for box in np.asarray(targets[k]["boxes"].data).tolist():
+                draw_box(ax, box, ec="lime", ls="--", lw=1)
         det = detections[k]
-        for (x1, y1, x2, y2), s, lab in zip(det["boxes"].tolist(), det["scores"].tolist(), det["labels"].tolist()):
+        for box, s, lab in zip(det["boxes"].tolist(), det["scores"].tolist(), det["labels"].tolist()):
             if s < score_threshold:
                 continue
-            ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, ec="red", lw=1.5))
-            ax.text(x1 - 0.5, y1 - 1.5, f"{lab} {s:.2f}", color="red", fontsize=8)
+            draw_box(ax, box, ec="red", lw=1.5)
+            ax.text(box[0] - 0.5, box[1] - 1.5, f"{lab} {s:.2f}", color="red", fontsize=8)
         ax.set_axis_off()
     fig.tight_layout()
     if path is not None:
         fig.savefig(path)
     return fig
+
+
+def draw_box(ax: Any, box: Sequence[float], **kw: Any) -> None:
+    """Outline an xyxy pixel box on an ``imshow`` axis, where pixel ``j`` is centred at ``j`` (so the box's
+    edge ``x1`` is drawn at ``x1 - 0.5``); ``kw`` styles the ``Rectangle`` (``ec``, ``ls``, ``lw``, ``label``)."""
+    from matplotlib.patches import Rectangle
+
+    x1, y1, x2, y2 = box
+    ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, **kw))
 
 
 def _plot_examples(model: TinySSD, data: MNISTDetection, path: Path) -> str | None:

@@ -153,7 +153,7 @@ def _rungs(r: Recipe) -> list[Rung]:
         if asked != (last.optimizer, last.activation, last.dropout):
             raise ValueError(f"{r.name}: the ladder's rungs fix optimizer, activation and dropout; its last rung "
                              f"is {(last.optimizer, last.activation, last.dropout)}, the recipe asks for {asked}")
-        scale = r.epochs / LADDER[-1].passes
+        scale = r.epochs / last.passes
         rungs = [replace(g, passes=max(1, round(g.passes * scale)), batch_size=r.batch_size) for g in LADDER]
         return [replace(g, lr=r.lr, lr_end=r.lr / 3) if g.optimizer == "adamw" else g for g in rungs]
     return [replace(LADDER[0], optimizer=r.optimizer, lr=r.lr, weight_decay=r.weight_decay, passes=r.epochs,

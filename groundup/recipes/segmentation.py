@@ -36,7 +36,7 @@ import groundup.nn.functional as F
 from groundup.datasets import SHAPE_CLASSES, Shapes
 from groundup.models import UNet
 from groundup.recipes import Recipe
-from groundup.recipes.run import build_optimizer, build_scheduler
+from groundup.recipes.run import _plot, build_optimizer, build_scheduler
 from groundup.train import CSVLogger, JSONLogger, ModelCheckpoint, Trainer, load_checkpoint
 from groundup.train.metrics import MeanIoU, mean_iou
 from groundup.utils.data import DataLoader, TensorDataset
@@ -50,6 +50,7 @@ RECIPES: list[Recipe] = [
 ]
 
 NUM_CLASSES = len(SHAPE_CLASSES)
+CLASS_COLORS = ("#222222", "#e45756", "#4c78a8", "#f2cf5b")  # background, circle, square, triangle
 
 
 def _splits(r: Recipe, *names: str) -> list[Shapes]:
@@ -78,15 +79,15 @@ def _miou(output: gu.Tensor, target: gu.Tensor) -> float:
 def measure(model: gu.nn.Module, images: gu.Tensor, masks: gu.Tensor, batch_size: int = 250) -> dict[str, Any]:
     """Mean IoU, per-class IoU and pixel accuracy of ``model`` over whole splits, pooled over batches."""
     model.eval()
-    miou, correct = MeanIoU(NUM_CLASSES), 0
+    miou = MeanIoU(NUM_CLASSES)
     with gu.no_grad():
         for i in range(0, images.shape[0], batch_size):
             pred = model(images[i : i + batch_size]).argmax(dim=1)  # (B, H, W)
             miou.update(pred, masks[i : i + batch_size])
-            correct += int((pred.numpy() == masks[i : i + batch_size].numpy()).sum())
     per_class = miou.per_class()
+    cm = miou.confusion  # (C, C) pixel counts: the diagonal holds the correctly labelled pixels
     return {"miou": miou.compute(), "iou": {c: float(v) for c, v in zip(SHAPE_CLASSES, per_class)},
-            "pixel_accuracy": correct / masks.numel()}
+            "pixel_accuracy": int(np.trace(cm)) / int(cm.sum())}
 
 
 def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None = True) -> dict[str, Any]:
@@ -126,39 +127,42 @@ def evaluate(r: Recipe, checkpoint: Path) -> dict[str, Any]:
 
 def _plots(model: gu.nn.Module, trainer: Trainer, test_set: Shapes, out: Path) -> dict[str, str | None]:
     """The history curves and a few test images with their true and predicted masks (needs matplotlib)."""
-    try:
-        import groundup.plot as gplot
+    import groundup.plot as gplot
 
-        history = gplot.plot_history(trainer.history, out / "history.png")
-        samples = plot_samples(model, test_set.data[:6], test_set.targets[:6], out / "samples.png")
-    except ImportError:
-        return {"history": None, "samples": None}
-    return {"history": history, "samples": samples}
+    return {"history": _plot(lambda p: gplot.plot_history(trainer.history, p), out / "history.png"),
+            "samples": _plot(lambda p: plot_samples(model, test_set.data[:6], test_set.targets[:6], p),
+                             out / "samples.png")}
+
+
+def show_masks(axes: np.ndarray, rows: list[tuple[str, np.ndarray]]) -> None:
+    """One row of ``axes`` per ``(title, (n, H, W) array)``: the first row drawn in gray (the images),
+    the others as classes in :data:`CLASS_COLORS` (masks); no ticks, each row titled on its left."""
+    from matplotlib.colors import ListedColormap
+
+    colors = ListedColormap(list(CLASS_COLORS))
+    for i, (title, pictures) in enumerate(rows):
+        for j, picture in enumerate(pictures):
+            ax = axes[i, j]
+            if i == 0:
+                ax.imshow(picture, cmap="gray", interpolation="nearest")
+            else:
+                ax.imshow(picture, cmap=colors, vmin=0, vmax=NUM_CLASSES - 1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[i, 0].set_ylabel(title)
 
 
 def plot_samples(model: gu.nn.Module, images: gu.Tensor, masks: gu.Tensor, path: Path) -> str:
     """Draw each image (N, 1, H, W) above its true mask and the model's predicted mask; returns the path."""
-    from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure  # the object API: no pyplot, no window, rendered by Agg
 
     model.eval()
     with gu.no_grad():
         pred = model(images).argmax(dim=1).numpy()  # (N, H, W)
-    colors = ListedColormap(["#222222", "#e45756", "#4c78a8", "#f2cf5b"])  # background, circle, square, triangle
     n = images.shape[0]
     fig = Figure(figsize=(1.6 * n, 5.2), layout="constrained")
-    axes = fig.subplots(3, n, squeeze=False)
-    for j in range(n):
-        rows = [(images[j, 0].numpy(), "gray", "image"), (masks[j].numpy(), colors, "truth"),
-                (pred[j], colors, "prediction")]
-        for i, (picture, cmap, title) in enumerate(rows):
-            ax = axes[i, j]
-            ax.imshow(picture, cmap=cmap, vmin=0 if i else None, vmax=NUM_CLASSES - 1 if i else None,
-                      interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j == 0:
-                ax.set_ylabel(title)
+    show_masks(fig.subplots(3, n, squeeze=False),
+               [("image", images.numpy()[:, 0]), ("truth", masks.numpy()), ("prediction", pred)])
     fig.suptitle("classes: " + ", ".join(f"{c} ({k})" for k, c in enumerate(SHAPE_CLASSES)), fontsize=9)
     fig.savefig(path, dpi=100)
     return str(path)

@@ -56,18 +56,16 @@ from groundup.utils.data import DataLoader, TensorDataset
 
 __all__ = ["RECIPES", "VARIANTS", "evaluate", "train"]
 
+VARIANTS = ("scratch", "linear_probe", "finetune", "discriminative", "gradual")
+_DEFAULTS = {"pretrain_epochs": 2, "pretrain_size": None, "train_size": 500, "test_size": None, "repeats": 3,
+             "backbone_lr_factor": 0.1}
+
 RECIPES: list[Recipe] = [
     Recipe("fashion-transfer",
            "LeNet-5 pretrained on MNIST, fine-tuned on 500 Fashion-MNIST images vs trained from scratch",
            data="fashion", model="lenet5", activation="relu", epochs=30, batch_size=64, optimizer="adam",
-           lr=2e-3, schedule="cosine", target=0.77, task="transfer",
-           extra={"pretrain_epochs": 2, "pretrain_size": None, "train_size": 500, "test_size": None,
-                  "repeats": 3, "backbone_lr_factor": 0.1}),
+           lr=2e-3, schedule="cosine", target=0.77, task="transfer", extra=dict(_DEFAULTS)),
 ]
-
-VARIANTS = ("scratch", "linear_probe", "finetune", "discriminative", "gradual")
-_DEFAULTS = {"pretrain_epochs": 2, "pretrain_size": None, "train_size": 500, "test_size": None, "repeats": 3,
-             "backbone_lr_factor": 0.1}
 
 
 def _knobs(r: Recipe) -> dict[str, Any]:
@@ -271,12 +269,6 @@ def _copy(src: Path, dst: Path) -> None:
     tmp.replace(dst)
 
 
-def _load(r: Recipe, path: Path) -> nn.Module:
-    model = _model(r)
-    load_checkpoint(path, model)
-    return model
-
-
 def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None = True) -> dict[str, Any]:
     """Pretrain on MNIST, then train every variant on each repeat's Fashion-MNIST subset.
 
@@ -335,10 +327,10 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
 def evaluate(r: Recipe, checkpoint: Path) -> dict[str, Any]:
     """Load any stage's checkpoint (``last`` or ``stages/*``) and measure it on its test set:
     Fashion-MNIST for a variant, MNIST for ``pretrain``."""
-    stage = (gu.load(checkpoint).get("extra") or {}).get("stage")
+    model = _model(r)
+    stage = (load_checkpoint(checkpoint, model)["extra"] or {}).get("stage")
     if stage is None:
         raise ValueError(f"transfer: {checkpoint} names no stage; it was not written by the transfer recipe")
-    model = _load(r, checkpoint)
     x, y = _mnist_test() if stage == "pretrain" else _fashion_test(_knobs(r)["test_size"])
     return {r.metric: _accuracy(model, x, y), "test_size": int(x.shape[0]), "stage": stage,
             "data": "mnist" if stage == "pretrain" else "fashion"}
