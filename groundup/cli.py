@@ -143,8 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     metric = recipe.metric
     ran = f" after {res['epochs_run']} epochs" if "epochs_run" in res else ""
-    print(f"\n{recipe.name}: {metric.replace('_', ' ')} {res[metric]:.4f}{ran} "
-          f"in {res['seconds']:.1f} s" + (f" (target {_target(recipe, name=False)})" if recipe.target is not None else ""))
+    target = f" (target {_target(recipe, name=False)})" if recipe.target is not None else ""
+    print(f"\n{recipe.name}: {metric.replace('_', ' ')} {res[metric]:.4f}{ran} in {res['seconds']:.1f} s{target}")
     if "checkpoint" in res:
         print(f"checkpoint: {res['checkpoint']}")
     for name, path in (res.get("plots") or {}).items():

@@ -154,7 +154,8 @@ def plot_history(history: Any, path: PathLike | None = None, *, ax: Any = None, 
     of per-epoch lists (``{'loss': [...], 'val_loss': [...], 'accuracy': [...], 'val_accuracy': [...]}``;
     ``train_``/``val_``/``test_`` prefixes pair the curves), or a list of per-epoch dicts. Each
     metric gets its own panel, loss first (``lr`` too, when it changes; ``epoch`` and ``time`` are
-    left out); ``None``/NaN entries (epochs without validation) are skipped. ``ax`` may be one Axes (with one metric) or a sequence with one Axes per panel.
+    left out); ``None``/NaN entries (epochs without validation) are skipped. ``ax`` may be one Axes
+    (with one metric) or a sequence with one Axes per panel.
     A ``step`` column (runs measured every N optimizer steps rather than per epoch) becomes the x axis.
     """
     series = _history_dict(history, keep=("step",))
@@ -320,7 +321,8 @@ def plot_confusion_matrix(
     fig, a, own = _start(path, ax, "plot_confusion_matrix", figsize=(size + 1, size))
     im = a.imshow(cm, cmap="Blues", vmin=0, vmax=1 if normalize else max(cm.max(), 1))
     fig.colorbar(im, ax=a, fraction=0.046, pad=0.04)
-    a.set_xticks(range(c), labels=class_names, rotation=45 if max(map(len, class_names)) > 2 else 0, ha="right" if max(map(len, class_names)) > 2 else "center")
+    slant = max(map(len, class_names)) > 2  # long names are slanted so that they do not overlap
+    a.set_xticks(range(c), labels=class_names, rotation=45 if slant else 0, ha="right" if slant else "center")
     a.set_yticks(range(c), labels=class_names)
     a.set_xlabel("predicted")
     a.set_ylabel("true")
@@ -478,7 +480,8 @@ def plot_filters(
         weight = weight.weight
     w = _np(weight, "plot_filters: weight").astype(float)
     if w.ndim != 4 or 0 in w.shape:
-        raise ValueError(f"plot_filters: expected non-empty (out_channels, in_channels, kh, kw) weights, got shape {w.shape}")
+        raise ValueError(f"plot_filters: expected non-empty (out_channels, in_channels, kh, kw) weights, "
+                         f"got shape {w.shape}")
     if max_filters is not None:
         w = w[:max_filters]
     o, c = w.shape[:2]

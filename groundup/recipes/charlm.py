@@ -58,13 +58,13 @@ import numpy as np
 
 import groundup as gu
 import groundup.nn.functional as F
-from groundup import optim
 from groundup.datasets.text import BPTTStreams, read_text, shakespeare_works, train_val_split_text
 from groundup.models.char_rnn import CharRNNLM
 from groundup.nn.utils import clip_grad_norm_
 from groundup.optim.lr_scheduler import CosineAnnealingLR
+from groundup.plot import plot_history
 from groundup.recipes import Recipe
-from groundup.recipes.run import _plot
+from groundup.recipes.run import _plot, build_optimizer
 from groundup.tokenizers import CharTokenizer
 from groundup.train import load_checkpoint, save_checkpoint
 from groundup.train.metrics import bits_per_token, perplexity
@@ -198,7 +198,7 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
     vocab = "".join(data.tokenizer.itos)
     gu.manual_seed(r.seed)
     model = build_model(r, data.tokenizer.vocab_size)
-    opt = optim.Adam(model.parameters(), lr=r.lr, weight_decay=r.weight_decay)
+    opt = build_optimizer(r, model)  # Adam
     sched = CosineAnnealingLR(opt, T_max=steps, eta_min=r.lr / 10) if r.schedule == "cosine" else None
     batches = BPTTStreams(gu.from_numpy(data.train), r.batch_size, seq_len)
     windows = list(batches)  # (x, y) pairs of (B, seq_len); the same every pass
@@ -211,7 +211,8 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
         if saved["extra"]["vocab"] != vocab:
             raise ValueError(f"{r.name}: the checkpoint's vocabulary differs from the text's; same --set path?")
         extra = saved["extra"]
-        step, best_loss, best_step, seconds = extra["step"], extra["best_val_loss"], extra["best_step"], extra["seconds"]
+        step, best_loss, best_step = extra["step"], extra["best_val_loss"], extra["best_step"]
+        seconds = extra["seconds"]
         state = None if extra["state"] is None else _state_from(extra["state"], r.model)
         history = {k: list(v) for k, v in saved["history"].items()}
 
@@ -261,15 +262,9 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
         "vocab_size": data.tokenizer.vocab_size, "test_size": len(data.val) - 1, "val_unknown_chars": data.val_unknown,
         "data": data.source, "checkpoint": str(last), "best_checkpoint": str(best), "sample": sample,
     }
-    results["plots"] = {"loss": _plot(lambda p: _plot_losses(history, r.name, p), out / "loss.png")}
+    # training (mean over each interval) and validation loss against the step, in nats/char
+    results["plots"] = {"loss": _plot(lambda p: plot_history(history, p, title=r.name), out / "loss.png")}
     return results
-
-
-def _plot_losses(history: dict[str, list[float]], name: str, path: Path) -> None:
-    """Training (mean over each interval) and validation loss against the step, in nats/char."""
-    from groundup.plot import plot_history
-
-    plot_history({k: history[k] for k in ("step", "train_loss", "val_loss")}, path, title=name)
 
 
 # ------------------------------------------------------------------------------------------- checkpoint use

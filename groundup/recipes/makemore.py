@@ -43,6 +43,7 @@ from groundup import nn
 from groundup.datasets.text import load_names, split_words
 from groundup.models import BigramLM, MakemoreMLP, WaveNet, build_char_dataset, char_vocab
 from groundup.models.sampling import sample_next
+from groundup.plot import plot_history
 from groundup.recipes import Recipe
 from groundup.recipes.run import _plot, build_optimizer
 from groundup.tensor import Tensor
@@ -171,8 +172,7 @@ def _train_bigram(r: Recipe, out: Path) -> dict[str, Any]:
              "extra": {"recipe": r.to_dict(), "vocab": _vocab_list(stoi)}}, ckpt)
     sizes = {s: sum(len(w) + 1 for w in splits[s]) for s in _SPLITS}  # one bigram per character + the end
     return {**_summary({s: model.nll(splits[s]) for s in _SPLITS}), "test_size": sizes["val"], "sizes": sizes,
-            "params": int(model.counts.size), "checkpoint": str(ckpt),
-            "samples": _samples(r, ckpt)}
+            "params": int(model.counts.size), "checkpoint": str(ckpt), "samples": _samples(r, model, stoi)}
 
 
 def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None = True) -> dict[str, Any]:
@@ -229,18 +229,13 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
             if progress is not None:
                 print(f"step {step}/{total}: lr {lr:g}, train loss {history['train_loss'][-1]:.4f} (batches), "
                       f"val loss {history['val_loss'][-1]:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
+    model.eval()  # trained: batch norm uses its running statistics from here on (losses and samples)
     sizes = {s: int(data[s][0].shape[0]) for s in _SPLITS}
     return {**_summary({s: split_loss(model, *data[s]) for s in _SPLITS}), "steps": total,
             "params": sum(p.numel() for p in model.parameters()), "checkpoint": str(last),
-            "test_size": sizes["val"], "sizes": sizes, "samples": _samples(r, last),
-            "plots": {"loss": _plot(lambda p: _plot_history(history, r.name, p), out / "loss.png")}}
-
-
-def _plot_history(history: dict[str, list], title: str, path: Path) -> None:
-    """Training loss (minibatch mean) and dev loss (eval mode) against the step, in nats per character."""
-    from groundup.plot import plot_history
-
-    plot_history({k: history[k] for k in ("step", "train_loss", "val_loss")}, path, title=title)
+            "test_size": sizes["val"], "sizes": sizes, "samples": _samples(r, model, stoi),
+            # training loss (minibatch mean) and dev loss (eval mode) against the step, in nats per character
+            "plots": {"loss": _plot(lambda p: plot_history(history, p, title=r.name), out / "loss.png")}}
 
 
 # ------------------------------------------------------------------------------------------- checkpoints
@@ -249,7 +244,7 @@ def _vocab_list(stoi: dict[str, int]) -> list[str]:
     return [c for c, _ in sorted(stoi.items(), key=lambda kv: kv[1])]
 
 
-def _load(r: Recipe, checkpoint: Path) -> tuple[Any, dict[str, int]]:
+def _load(r: Recipe, checkpoint: Path) -> tuple[BigramLM | nn.Module, dict[str, int]]:
     """The trained model of ``checkpoint`` (a BigramLM or an nn.Module in eval mode) and its vocabulary."""
     saved = gu.load(checkpoint)
     vocab = list(saved["extra"]["vocab"])
@@ -282,9 +277,9 @@ def evaluate(r: Recipe, checkpoint: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------- sampling
-def _samples(r: Recipe, checkpoint: Path, n: int = 10) -> list[str]:
-    """``n`` names sampled from the checkpoint (seeded, temperature 1), for the results."""
-    text = generate(r, checkpoint, "", max_new_tokens=40 * n, seed=r.seed)
+def _samples(r: Recipe, model: BigramLM | nn.Module, stoi: dict[str, int], n: int = 10) -> list[str]:
+    """``n`` names sampled from the trained model (seeded, temperature 1), for the results."""
+    text = _sample(r, model, stoi, "", 40 * n, 1.0, None, None, r.seed)
     return text.split("\n")[:-1][:n]  # the last piece may be cut short
 
 
@@ -313,6 +308,12 @@ def generate(r: Recipe, checkpoint: Path, prompt: str, *, max_new_tokens: int, t
     if bad:
         raise ValueError(f"makemore.generate: the prompt {prompt!r} has characters {bad} outside the vocabulary; "
                          f"a prompt is the beginning of a name made of {''.join(letters)!r}")
+    return _sample(r, model, stoi, prompt, max_new_tokens, temperature, top_k, top_p, seed)
+
+
+def _sample(r: Recipe, model: BigramLM | nn.Module, stoi: dict[str, int], prompt: str, max_new_tokens: int,
+            temperature: float, top_k: int | None, top_p: float | None, seed: int | None) -> str:
+    """:func:`generate`'s sampling loop for a loaded model (eval mode) and a checked prompt."""
     itos = {i: c for c, i in stoi.items()}
     block = 1 if r.model == "bigram" else int(r.extra["block_size"])
     first = ([0] * block + [stoi[c] for c in prompt])[-block:]  # the context after the prompt

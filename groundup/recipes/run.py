@@ -209,7 +209,8 @@ def build_scheduler(r: Recipe, opt: optim.Optimizer, epochs: int, steps_per_epoc
         return sched.ExponentialLR(opt, gamma=0.9), "epoch"
     if r.schedule == "onecycle":
         return sched.OneCycleLR(opt, max_lr=r.lr, total_steps=epochs * steps_per_epoch), "step"
-    raise ValueError(f"recipe {r.name!r}: unknown schedule {r.schedule!r}; choose none, step, cosine, exponential or onecycle")
+    raise ValueError(f"recipe {r.name!r}: unknown schedule {r.schedule!r}; "
+                     "choose none, step, cosine, exponential or onecycle")
 
 
 def _train_perceptron(r: Recipe, data: Data, out: Path) -> dict[str, Any]:

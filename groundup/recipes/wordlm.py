@@ -50,6 +50,7 @@ from groundup.datasets.text import read_text, shakespeare_works
 from groundup.models.ngram import NGramLM
 from groundup.models.nplm import NPLM, ngram_windows
 from groundup.models.sampling import generate as sample_loop
+from groundup.plot import plot_history
 from groundup.recipes import Recipe
 from groundup.recipes.run import _plot, build_optimizer
 from groundup.train import load_checkpoint, save_checkpoint
@@ -186,9 +187,8 @@ def ngram_nll(lm: NGramLM, words: Sequence[str], start: int, end: int) -> np.nda
 
 def _train_ngram(r: Recipe, corpus: WordCorpus, out: Path, progress: bool | None) -> dict[str, Any]:
     train_end = corpus.train_end
-    table = []
-    best: tuple[float, dict] | None = None
-    for spec in ngram_candidates(r):
+    specs, table = ngram_candidates(r), []
+    for spec in specs:
         t0 = time.perf_counter()
         lm = fit_ngram(spec, corpus.words[:train_end], corpus.vocab)
         val = float(ngram_nll(lm, corpus.words, *corpus.bounds("val")).mean())
@@ -202,10 +202,8 @@ def _train_ngram(r: Recipe, corpus: WordCorpus, out: Path, progress: bool | None
         if progress is not None:
             print(f"{row['model']:24} val perplexity {row['val_perplexity']:8.2f}  "
                   f"test perplexity {row['test_perplexity']:8.2f}  ({row['seconds']} s)", flush=True)
-        if best is None or val < best[0]:
-            best = (val, spec)
-    spec = best[1]
-    chosen = next(row for row in table if row["model"] == _ngram_name(spec))
+    best = min(range(len(specs)), key=lambda i: table[i]["val_loss"])  # the first one of the lowest validation loss
+    spec, chosen = specs[best], table[best]
     last = out / "last.safetensors"
     extra = {"recipe": r.to_dict(), "vocab": corpus.vocab, "ngram": spec,
              "train_ids": gu.from_numpy(corpus.ids[:train_end].astype(np.int32))}
@@ -225,7 +223,8 @@ def _windows(corpus: WordCorpus, split: str, context: int) -> tuple[gu.Tensor, g
 
 
 def build_nplm(r: Recipe, vocab_size: int) -> NPLM:
-    """The recipe's NPLM: ``extra["context"]`` (n - 1), ``extra["n_embd"]`` (m), ``hidden[0]`` (h), ``extra["direct"]``."""
+    """The recipe's NPLM: ``extra["context"]`` (n - 1), ``extra["n_embd"]`` (m), ``hidden[0]`` (h) and
+    ``extra["direct"]``."""
     e = r.extra
     h = r.hidden[0] if r.hidden else 100
     return NPLM(vocab_size, context=int(e.get("context", 4)), n_embd=int(e.get("n_embd", 60)), n_hidden=h,
@@ -251,6 +250,14 @@ def _scheduler(r: Recipe, opt: optim.Optimizer, total_steps: int) -> optim.lr_sc
     if r.schedule == "cosine":
         return optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
     raise ValueError(f"recipe {r.name!r}: wordlm schedules are 'none' or 'cosine' (per step), got {r.schedule!r}")
+
+
+def _scores(nll: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Validation and test perplexity and loss (mean NLL, nats per token) from the per-token NLLs of both
+    splits, and ``test_size``, the number of test tokens scored."""
+    val, test = float(nll["val"].mean()), float(nll["test"].mean())
+    return {"test_perplexity": perplexity(test), "val_perplexity": perplexity(val), "test_loss": test, "val_loss": val,
+            "test_size": int(nll["test"].shape[0])}
 
 
 def _mixture_nll(w: float, nll_nplm: np.ndarray, nll_ngram: np.ndarray) -> float:
@@ -305,26 +312,19 @@ def _train_nplm(r: Recipe, corpus: WordCorpus, out: Path, resume: bool, progress
     best_epoch = int(np.argmin(history["val_loss"])) + 1
     load_checkpoint(best, model)
     res = _measure_nplm(r, corpus, model)
-    plots = {"history": _plot(lambda p: _plot_history(history, p), out / "history.png")}
+    curves = {k: history[k] for k in ("train_loss", "val_loss", "val_perplexity")}  # not the seconds
+    plots = {"history": _plot(lambda p: plot_history(curves, p, title="NPLM on Shakespeare's words"),
+                              out / "history.png")}
     return {**res, "best_epoch": best_epoch, "plots": plots, "epochs_run": len(history["val_loss"]), "history": history,
             "params": sum(p.numel() for p in model.parameters()), "vocab_size": len(corpus.vocab),
             **corpus.sizes(), "checkpoint": str(best), "last_checkpoint": str(last)}
-
-
-def _plot_history(history: dict[str, list[float]], path: Path) -> None:
-    from groundup.plot import plot_history
-
-    curves = {k: history[k] for k in ("train_loss", "val_loss", "val_perplexity")}
-    plot_history(curves, path, title="NPLM on Shakespeare's words")
 
 
 def _measure_nplm(r: Recipe, corpus: WordCorpus, model: NPLM) -> dict[str, Any]:
     """Validation and test perplexity of ``model`` and, with ``extra["mix_ngram"]``, of its mixture with
     that n-gram model (weight chosen on validation)."""
     nll = {s: nplm_nll(model, *_windows(corpus, s, model.context)) for s in ("val", "test")}
-    res: dict[str, Any] = {"test_perplexity": perplexity(nll["test"].mean()), "val_perplexity":
-                           perplexity(nll["val"].mean()), "test_loss": float(nll["test"].mean()),
-                           "val_loss": float(nll["val"].mean()), "test_size": int(nll["test"].shape[0])}
+    res = _scores(nll)
     spec = r.extra.get("mix_ngram")
     if spec:
         lm = fit_ngram(spec, corpus.words[:corpus.train_end], corpus.vocab)
@@ -360,13 +360,14 @@ def train(r: Recipe, out: Path, *, resume: bool = False, progress: bool | None =
 
 def _load(r: Recipe, checkpoint: Path) -> tuple[list[str], NPLM | NGramLM]:
     """The vocabulary and the model stored in ``checkpoint`` (an n-gram is refitted from its training ids)."""
-    extra = gu.load(checkpoint)["extra"]
+    saved = gu.load(checkpoint)
+    extra = saved["extra"]
     vocab = list(extra["vocab"])
     if r.model == "ngram":
         train_ids = np.asarray(extra["train_ids"].numpy(), dtype=np.int64)
         return vocab, fit_ngram(extra["ngram"], [vocab[i] for i in train_ids], vocab)
-    model = build_nplm(r, len(vocab))
-    load_checkpoint(checkpoint, model)
+    model = build_nplm(r, len(vocab))  # its size comes from the vocabulary, so the file is read before it is built
+    model.load_state_dict(saved["model"])
     return vocab, model
 
 
@@ -379,10 +380,7 @@ def evaluate(r: Recipe, checkpoint: Path) -> dict[str, Any]:
                          f"({len(vocab)} words, the data gives {len(corpus.vocab)}); check the recipe's data settings")
     if isinstance(model, NPLM):
         return _measure_nplm(r, corpus, model)
-    nll = {s: ngram_nll(model, corpus.words, *corpus.bounds(s)) for s in ("val", "test")}
-    return {"test_perplexity": perplexity(nll["test"].mean()), "val_perplexity": perplexity(nll["val"].mean()),
-            "test_loss": float(nll["test"].mean()), "val_loss": float(nll["val"].mean()),
-            "test_size": int(nll["test"].shape[0])}
+    return _scores({s: ngram_nll(model, corpus.words, *corpus.bounds(s)) for s in ("val", "test")})
 
 
 def generate(r: Recipe, checkpoint: Path, prompt: str, *, max_new_tokens: int, temperature: float = 1.0,
