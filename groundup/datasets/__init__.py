@@ -8,16 +8,14 @@ keeps data loading off the critical path of a CPU training run.
 """
 
 from groundup.datasets import text, toy
-from groundup.datasets.detection import *  # noqa: F403
-from groundup.datasets.detection import __all__ as _detection_all
+from groundup.datasets.detection import MNISTDetection, area_resize_matrix
 from groundup.datasets.digits import digits
 from groundup.datasets.download import ChecksumError, cache_dir, download_url, fetch, sha256_file
 from groundup.datasets.idx import read_idx, write_idx
 from groundup.datasets.mnist import MNIST, FashionMNIST, SafeArrayUnpickler, safe_load_arrays
 from groundup.datasets.mnist1d import MNIST1D
 from groundup.datasets.mnist1d import make_dataset as make_mnist1d
-from groundup.datasets.shapes import *  # noqa: F403
-from groundup.datasets.shapes import __all__ as _shapes_all
+from groundup.datasets.shapes import SHAPE_CLASSES, Shapes, make_shapes
 from groundup.datasets.text import (
     BPTTStreams,
     RandomWindows,
@@ -64,4 +62,4 @@ __all__ = [
     "write_idx",
     "xor",
 ]
-__all__ += [*_detection_all, *_shapes_all]
+__all__ += ["MNISTDetection", "area_resize_matrix", "SHAPE_CLASSES", "Shapes", "make_shapes"]
